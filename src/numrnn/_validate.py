@@ -1,0 +1,112 @@
+"""Argument checks shared by every public entry point.
+
+Each check raises before any work is done, with a message that names the argument, says what was expected and
+what came, in the spirit of torch's "input.size(-1) must be equal to input_size. Expected 5, got 4".
+"""
+import numbers
+
+import numpy as np
+
+FLOAT_DTYPES = {"float32": np.float32, "float64": np.float64}
+
+
+def check_dtype(dtype):
+    """Return np.float32 or np.float64 for a name or dtype, or raise ValueError."""
+    try:
+        name = np.dtype(dtype).name
+    except TypeError:
+        name = None
+    if name not in FLOAT_DTYPES:
+        raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+    return FLOAT_DTYPES[name]
+
+
+def check_positive_int(name, value, allow_none=False):
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a positive integer, got {type(value).__name__} {value!r}")
+    if value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value}")
+    return int(value)
+
+
+def check_positive_float(name, value, allow_zero=False):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
+    value = float(value)
+    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        bound = "non-negative" if allow_zero else "positive"
+        raise ValueError(f"{name} must be a {bound} finite number, got {value}")
+    return value
+
+
+def check_probability(name, value):
+    """A number in [0, 1), as for dropout."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number in [0, 1), got {type(value).__name__} {value!r}")
+    value = float(value)
+    if not 0.0 <= value < 1.0:
+        raise ValueError(f"{name} must be in [0, 1), got {value}")
+    return value
+
+
+def check_choice(name, value, choices):
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {sorted(choices)}, got {value!r}")
+    return value
+
+
+def as_float_array(name, data, dtype, ndim=None, last_dim=None, finite=True):
+    """Convert `data` to a float array of `dtype`, checking its rank, last axis and (if `finite`) for NaN/inf.
+
+    ndim may be an int or a tuple of allowed ranks; last_dim the required size of the last axis. Layers pass
+    finite=False: the model checks its data once, not on every step.
+    """
+    array = np.asarray(data)
+    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+        raise TypeError(f"{name} must hold numbers, got an array of dtype {array.dtype}")
+    if np.iscomplexobj(array):
+        raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}")
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if array.ndim not in allowed:
+            want = " or ".join(str(n) for n in allowed)
+            raise ValueError(f"{name} must have {want} dimensions, got {array.ndim} (shape {array.shape})")
+    if array.size == 0:
+        raise ValueError(f"{name} is empty (shape {array.shape})")
+    if last_dim is not None and array.shape[-1] != last_dim:
+        raise ValueError(f"{name}.shape[-1] must be equal to {last_dim}, got {array.shape[-1]} (shape {array.shape})")
+    array = array.astype(dtype, copy=False)
+    if finite:
+        check_finite(name, array)
+    return array
+
+
+def check_finite(name, array):
+    if not np.isfinite(array).all():
+        bad = np.argwhere(~np.isfinite(array))[0]
+        value = array[tuple(bad)]
+        raise ValueError(f"{name} must be finite, found {value} at index {tuple(int(i) for i in bad)}")
+
+
+def as_index_array(name, data, ndim=None, upper=None):
+    """Integer class indices in [0, upper)."""
+    array = np.asarray(data)
+    if array.dtype == object or not np.issubdtype(array.dtype, np.number):
+        raise TypeError(f"{name} must hold integer indices, got an array of dtype {array.dtype}")
+    if not np.issubdtype(array.dtype, np.integer):
+        if not np.isfinite(array).all() or not np.all(array == np.round(array)):
+            raise TypeError(f"{name} must hold integer indices, got non-integer values of dtype {array.dtype}")
+        array = array.astype(np.int64)
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if array.ndim not in allowed:
+            want = " or ".join(str(n) for n in allowed)
+            raise ValueError(f"{name} must have {want} dimensions, got {array.ndim} (shape {array.shape})")
+    if array.size == 0:
+        raise ValueError(f"{name} is empty (shape {array.shape})")
+    low, high = int(array.min()), int(array.max())
+    if low < 0 or (upper is not None and high >= upper):
+        raise ValueError(f"{name} must be in [0, {upper}), got values from {low} to {high}")
+    return array

@@ -1,0 +1,287 @@
+"""What every recurrent layer shares: stacking, directions, variable lengths, dropout, the public shapes.
+
+A recurrent layer is a stack of `num_layers` layers, each run in one or two directions. For layer k and direction
+suffix s ("" forward, "_reverse" backward in time) the parameters are, under torch's names,
+
+    weight_ih_l{k}{s}  (G*H, in_k)     weight_hh_l{k}{s}  (G*H, H)     bias_ih_l{k}{s}, bias_hh_l{k}{s}  (G*H,)
+
+with G the number of gate blocks of the cell (RNN 1, GRU 3, LSTM 4) and in_k the input size for k = 0, else
+H * num_directions. The shape of the computation, shared by every cell:
+
+    projected = x W_ih^T + b_ih          one matrix product over all time steps at once     (T, B, G*H)
+    hidden    = cell recurrence           the only loop over time: projected[t] + h_{t-1} W_hh^T ...
+    grad_W_ih = grad_projected^T x        one matrix product each, after the backward loop
+    grad_W_hh = grad_recurrent^T h_prev
+    grad_x    = grad_projected W_ih
+
+Inside, every buffer is time-major (T, B, features) and reused from call to call; the public boundary is
+batch-first (B, T, features), converted once (pass time_major=True to skip that, as numrnn.Sequential does).
+
+Variable lengths: past a sequence's last valid step its state is frozen and its outputs are zero, so padding
+changes nothing valid. The reverse direction runs on each sequence reversed within its own length, so it starts
+at the last valid step. Truncated gradients and the final-state gradient for return_sequences=False enter at
+each sequence's last valid step, so no gradient ever reaches a padded step.
+
+A subclass supplies `gates`, `_cell_forward` and `_cell_backward` (see RNN for the contract).
+"""
+import numpy as np
+
+from .._validate import (as_float_array, as_index_array, check_dtype, check_finite, check_positive_int,
+                         check_probability)
+from ..random import get_rng
+from .base import Layer, Workspace
+
+
+class Recurrent(Layer):
+    gates = 1
+    takes_lengths = True
+    takes_time_major = True
+    sequence_rank = 3
+    #: names of the state tensors passed as h0 (LSTM: ("h0", "c0"))
+    state_names = ("h0",)
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, bidirectional=False, dropout=0.0,
+                 return_sequences=True, dtype="float32"):
+        super().__init__(dtype)
+        self.input_size = check_positive_int("input_size", input_size)
+        self.hidden_size = check_positive_int("hidden_size", hidden_size)
+        self.num_layers = check_positive_int("num_layers", num_layers)
+        self.bias = bool(bias)
+        self.bidirectional = bool(bidirectional)
+        self.num_directions = 2 if self.bidirectional else 1
+        self.dropout = check_probability("dropout", dropout)
+        self.return_sequences = bool(return_sequences)
+        self._workspace = Workspace()
+        self._cache = None
+        self.h_n = None
+        self._init_params()
+
+    # -- parameters ----------------------------------------------------------------------------------------------
+    def _suffixes(self):
+        return ("", "_reverse")[: self.num_directions]
+
+    def _init_params(self):
+        """torch's order and init: per layer, per direction, w_ih, w_hh, b_ih, b_hh ~ U(-1/sqrt(H), 1/sqrt(H))."""
+        size, bound, rng = self.hidden_size, 1.0 / np.sqrt(self.hidden_size), get_rng()
+        for k in range(self.num_layers):
+            in_k = self.input_size if k == 0 else size * self.num_directions
+            for s in self._suffixes():
+                self._add_param(f"weight_ih_l{k}{s}", rng.uniform(-bound, bound, (self.gates * size, in_k)))
+                self._add_param(f"weight_hh_l{k}{s}", rng.uniform(-bound, bound, (self.gates * size, size)))
+                if self.bias:
+                    self._add_param(f"bias_ih_l{k}{s}", rng.uniform(-bound, bound, self.gates * size))
+                    self._add_param(f"bias_hh_l{k}{s}", rng.uniform(-bound, bound, self.gates * size))
+
+    def config(self):
+        return {"input_size": self.input_size, "hidden_size": self.hidden_size, "num_layers": self.num_layers,
+                "bias": self.bias, "bidirectional": self.bidirectional, "dropout": self.dropout,
+                "return_sequences": self.return_sequences, "dtype": np.dtype(self.dtype).name}
+
+    def input_spec(self):
+        return 3, self.input_size
+
+    def output_shape(self, input_shape):
+        features = self.hidden_size * self.num_directions
+        if self.return_sequences:
+            return tuple(input_shape[:-1]) + (features,)
+        return (input_shape[0], features)
+
+    # -- argument checks -----------------------------------------------------------------------------------------
+    def _check_lengths(self, lengths, batch, steps):
+        if lengths is None:
+            return None
+        lengths = as_index_array("lengths", lengths, ndim=1)
+        if lengths.shape[0] != batch:
+            raise ValueError(f"lengths must have shape ({batch},) (one per sequence), got {lengths.shape}")
+        if lengths.min() < 1 or lengths.max() > steps:
+            raise ValueError(f"lengths must be in [1, {steps}] (the number of time steps), got values from "
+                             f"{lengths.min()} to {lengths.max()}")
+        return None if np.all(lengths == steps) else lengths
+
+    def _check_state(self, name, value, batch):
+        shape = (self.num_layers * self.num_directions, batch, self.hidden_size)
+        state = as_float_array(name, value, self.dtype, ndim=3)
+        if state.shape != shape:
+            raise ValueError(f"{name} must have shape {shape} (num_layers * num_directions, batch, hidden_size), "
+                             f"got {state.shape}")
+        check_finite(name, state)
+        return state
+
+    def _initial_states(self, h0, batch):
+        """h0 as given (None, an array, or a tuple for several state tensors) -> per-(layer, direction) tuples."""
+        count = self.num_layers * self.num_directions
+        if h0 is None:
+            return [None] * count
+        if len(self.state_names) > 1:
+            if not isinstance(h0, (tuple, list)) or len(h0) != len(self.state_names):
+                raise TypeError(f"h0 must be a tuple {self.state_names}, got {type(h0).__name__}")
+            tensors = [self._check_state(n, v, batch) for n, v in zip(self.state_names, h0)]
+        else:
+            tensors = [self._check_state("h0", h0, batch)]
+        return [tuple(t[i] for t in tensors) for i in range(count)]
+
+    # -- time reversal within each sequence's length ---------------------------------------------------------------
+    def _reverse(self, sequence, lengths):
+        """Reverse (T, B, ...) in time within each sequence's valid length; padded steps stay where they are."""
+        if lengths is None:
+            return np.ascontiguousarray(sequence[::-1])
+        steps, batch = sequence.shape[:2]
+        time_index = np.arange(steps)[:, None].repeat(batch, axis=1)
+        valid = time_index < lengths[None, :]
+        time_index = np.where(valid, lengths[None, :] - 1 - time_index, time_index)
+        return sequence[time_index, np.arange(batch)[None, :]]
+
+    # -- forward -------------------------------------------------------------------------------------------------
+    def forward(self, x, h0=None, lengths=None, time_major=False):
+        """x (batch, time, input_size) -> (batch, time, D*H), or (batch, D*H) if return_sequences=False.
+
+        h0: (num_layers * D, batch, H), torch's layout (LSTM: a tuple (h0, c0)); zeros if None.
+        lengths: (batch,) valid steps per sequence; padded outputs are zero and never change the state.
+        time_major: x is (time, batch, input_size) and the output is time-major too.
+        """
+        x = as_float_array("x", x, self.dtype, ndim=3, finite=False)
+        if x.shape[-1] != self.input_size:
+            raise ValueError(f"x.shape[-1] must be equal to input_size. Expected {self.input_size}, "
+                             f"got {x.shape[-1]} (x has shape {x.shape})")
+        sequence = x if time_major else np.ascontiguousarray(x.transpose(1, 0, 2))
+        steps, batch = sequence.shape[:2]
+        lengths = self._check_lengths(lengths, batch, steps)
+        states0 = self._initial_states(h0, batch)
+        mask = None if lengths is None else (np.arange(steps)[:, None] < lengths[None, :])[:, :, None]
+
+        layer_caches, finals = [], []
+        layer_input = np.ascontiguousarray(sequence)
+        for k in range(self.num_layers):
+            outputs, direction_caches = [], []
+            for d, s in enumerate(self._suffixes()):
+                inputs = layer_input if d == 0 else self._reverse(layer_input, lengths)
+                projected = self._project(k, s, inputs)
+                output, final, cell_cache = self._cell_forward(k, s, projected, states0[k * self.num_directions + d],
+                                                               mask)
+                finals.append(final)
+                if d == 1:
+                    output = self._reverse(output, lengths)
+                outputs.append(output)
+                direction_caches.append((inputs, cell_cache))
+            layer_output = outputs[0] if len(outputs) == 1 else np.concatenate(outputs, axis=-1)
+            if mask is not None:
+                layer_output = layer_output * mask
+            dropout_mask = None
+            if self.training and self.dropout > 0 and k < self.num_layers - 1:
+                keep = get_rng().random(layer_output.shape) >= self.dropout
+                dropout_mask = keep.astype(self.dtype) / self.dtype(1.0 - self.dropout)
+                layer_output = layer_output * dropout_mask
+            layer_caches.append((direction_caches, dropout_mask))
+            layer_input = layer_output
+
+        self._set_final_states(finals)
+        self._cache = (layer_caches, lengths, steps, batch, time_major, x.shape)
+        if not self.return_sequences:
+            last = finals[-self.num_directions:]
+            return np.concatenate([f[0] for f in last], axis=-1) if self.num_directions == 2 else last[0][0].copy()
+        if time_major:
+            return layer_input
+        return np.ascontiguousarray(layer_input.transpose(1, 0, 2))
+
+    def _set_final_states(self, finals):
+        """h_n (and for LSTM c_n) in torch's layout (num_layers * D, batch, H)."""
+        self.h_n = np.stack([f[0] for f in finals])
+
+    def _project(self, k, s, inputs):
+        """x W_ih^T + b_ih for every time step in one matrix product, into a reused buffer."""
+        steps, batch, features = inputs.shape
+        weight = self.params[f"weight_ih_l{k}{s}"]
+        projected = self._workspace.get(f"projected_{k}{s}", (steps, batch, weight.shape[0]), self.dtype)
+        np.matmul(inputs.reshape(steps * batch, features), weight.T,
+                  out=projected.reshape(steps * batch, weight.shape[0]))
+        if self.bias:
+            projected += self.params[f"bias_ih_l{k}{s}"]
+        return projected
+
+    # -- backward ------------------------------------------------------------------------------------------------
+    def backward(self, grad_out, need_input_grad=True):
+        """grad_out shaped like the last forward's output -> gradient w.r.t. its x; sets `grads` (not accumulated)."""
+        if self._cache is None:
+            raise RuntimeError(f"{self.__class__.__name__}.backward called before forward")
+        layer_caches, lengths, steps, batch, time_major, x_shape = self._cache
+        features = self.hidden_size * self.num_directions
+        grad_out = np.asarray(grad_out)
+        if self.return_sequences:
+            expected = (steps, batch, features) if time_major else (batch, steps, features)
+        else:
+            expected = (batch, features)
+        if grad_out.shape != expected:
+            raise ValueError(f"grad_out must have the shape of the last output {expected}, got {grad_out.shape}")
+        grad_out = grad_out.astype(self.dtype, copy=False)
+
+        if self.return_sequences:
+            grad = grad_out if time_major else grad_out.transpose(1, 0, 2)
+            if lengths is not None:
+                grad = grad * (np.arange(steps)[:, None] < lengths[None, :])[:, :, None]
+        else:
+            grad = self._final_state_gradient(grad_out, lengths, steps, batch)
+
+        size = self.hidden_size
+        for k in reversed(range(self.num_layers)):
+            direction_caches, dropout_mask = layer_caches[k]
+            if dropout_mask is not None:
+                grad = grad * dropout_mask
+            grad_input = None
+            for d, s in enumerate(self._suffixes()):
+                inputs, cell_cache = direction_caches[d]
+                grad_direction = grad[..., d * size:(d + 1) * size]
+                if d == 1:
+                    grad_direction = self._reverse(grad_direction, lengths)
+                grad_direction = np.ascontiguousarray(grad_direction)
+                grad_projected, grad_recurrent, hidden_prev = self._cell_backward(k, s, cell_cache, grad_direction)
+                needed = k > 0 or need_input_grad
+                grad_inputs = self._weight_gradients(k, s, inputs, grad_projected, grad_recurrent, hidden_prev,
+                                                     needed)
+                if grad_inputs is not None:
+                    if d == 1:
+                        grad_inputs = self._reverse(grad_inputs, lengths)
+                    grad_input = grad_inputs if grad_input is None else grad_input + grad_inputs
+            grad = grad_input
+        if not need_input_grad:
+            return None
+        return grad if time_major else np.ascontiguousarray(grad.transpose(1, 0, 2))
+
+    def _final_state_gradient(self, grad_out, lengths, steps, batch):
+        """return_sequences=False: the gradient of each direction's final state enters at its last valid step
+        (in original time: the forward direction's last valid step, the reverse direction's first step)."""
+        size = self.hidden_size
+        grad = np.zeros((steps, batch, size * self.num_directions), dtype=self.dtype)
+        last = np.full(batch, steps - 1) if lengths is None else lengths - 1
+        grad[last, np.arange(batch), :size] = grad_out[:, :size]
+        if self.num_directions == 2:
+            grad[0, :, size:] = grad_out[:, size:]
+        return grad
+
+    def _weight_gradients(self, k, s, inputs, grad_projected, grad_recurrent, hidden_prev, need_input_grad):
+        """The four parameter gradients as one matrix product (or sum) each, over all time steps at once."""
+        steps, batch, gate_size = grad_projected.shape
+        rows = steps * batch
+        grad_projected_2d = grad_projected.reshape(rows, gate_size)
+        grad_recurrent_2d = grad_recurrent.reshape(rows, gate_size)
+        inputs_2d = inputs.reshape(rows, inputs.shape[-1])
+        np.matmul(grad_projected_2d.T, inputs_2d, out=self.grads[f"weight_ih_l{k}{s}"])
+        np.matmul(grad_recurrent_2d.T, hidden_prev.reshape(rows, self.hidden_size),
+                  out=self.grads[f"weight_hh_l{k}{s}"])
+        if self.bias:
+            np.sum(grad_projected_2d, axis=0, out=self.grads[f"bias_ih_l{k}{s}"])
+            np.sum(grad_recurrent_2d, axis=0, out=self.grads[f"bias_hh_l{k}{s}"])
+        if not need_input_grad:
+            return None
+        grad_inputs = grad_projected_2d @ self.params[f"weight_ih_l{k}{s}"]
+        return grad_inputs.reshape(steps, batch, inputs.shape[-1])
+
+    # -- the cell: what a subclass supplies ------------------------------------------------------------------------
+    def _cell_forward(self, k, s, projected, state0, mask):
+        """projected (T, B, G*H) holds x W_ih^T + b_ih and may be overwritten; state0 a tuple of (B, H) or None;
+        mask (T, B, 1) bool or None. Returns (outputs (T, B, H), final state tuple, cache)."""
+        raise NotImplementedError
+
+    def _cell_backward(self, k, s, cache, grad_outputs):
+        """grad_outputs (T, B, H) contiguous, in processing order. Returns (grad_projected (T, B, G*H), the
+        gradient of the recurrent pre-activation h_{t-1} W_hh^T + b_hh (T, B, G*H), h_prev (T, B, H))."""
+        raise NotImplementedError

@@ -1,0 +1,425 @@
+"""Losses: the scalar a model minimises, and its gradient with respect to the model's output.
+
+An output has shape (..., D); a *position* is one index into its leading axes (a sample, or a sample and a time
+step). The terms each loss adds up are
+
+    MeanSquaredError    l = (o - y)^2                                one term per element
+    CrossEntropy        l = -sum_c y_c log softmax(z)_c              one term per position, z logits, y one-hot
+    BinaryCrossEntropy  l = max(z, 0) - z y + log1p(exp(-|z|))      one term per element, z logits
+
+and the loss is L = sum(l) with reduction="sum" (the tutorials' summed losses) or L = sum(l) / N with "mean", N the
+number of terms counted, as torch's reduction="mean" does. A boolean `mask` of shape output.shape[:-1] keeps only
+the positions where it is True (padding in sequences of different lengths): the others add nothing to L, nothing
+to N, and get a zero gradient; their targets are never looked at.
+
+    forward(output, target, mask=None) -> L     caches what backward needs
+    backward() -> dL/d output                   same shape and dtype as output
+    predict(output)                             what a model's predict returns (probabilities for classifiers)
+    check_target(target, output_shape)          y validated and converted, before any work
+    accuracy(output, target, mask=None)         fraction of positions (elements for BCE) predicted right
+
+The classifiers take logits and fuse the softmax or sigmoid into the loss: the fused gradients are the plain
+softmax(z) - y and sigmoid(z) - y, and no probability is ever logged, so no clipping of p is needed.
+"""
+from collections.abc import Mapping
+
+import numpy as np
+
+from ._validate import check_choice
+
+__all__ = ["Loss", "MeanSquaredError", "CrossEntropy", "BinaryCrossEntropy", "get_loss"]
+
+# A probability row may miss a sum of 1 by float32 rounding, never by a whole class (a two-hot or an all-zero row).
+_ROW_SUM_TOLERANCE = 1e-4
+
+
+class Loss:
+    """The shared machinery: argument checks, the mask, the reduction. Subclasses supply the terms."""
+
+    name = None
+    is_classification = False
+
+    def __init__(self, reduction="mean"):
+        self.reduction = check_choice("reduction", reduction, {"mean", "sum"})
+        self._cache = None
+
+    def forward(self, output, target, mask=None):
+        """L = sum(l) / N ("mean") or sum(l) ("sum") over the positions the mask keeps; returns a Python float."""
+        output = _check_output(output)
+        mask = _check_mask(mask, output.shape)
+        target = self.check_target(target, output.shape, mask=mask, dtype=output.dtype)
+        count = self._count(output.shape, mask)
+        scale = 1.0 / count if self.reduction == "mean" else 1.0
+        total = self._forward(output, target, mask, scale)
+        return float(total) * scale
+
+    def backward(self):
+        """dL/d output for the last forward, in the output's shape and dtype, zero where the mask is False."""
+        if self._cache is None:
+            raise RuntimeError(f"{type(self).__name__}.backward called before forward")
+        return self._backward()
+
+    def predict(self, output):
+        return output
+
+    def accuracy(self, output, target, mask=None):
+        """Fraction of kept positions (of their elements, for BCE) predicted right; None for regression."""
+        output = _check_output(output)
+        mask = _check_mask(mask, output.shape)
+        target = self.check_target(target, output.shape, mask=mask, dtype=output.dtype)
+        correct = self._correct(output, target)
+        if mask is None:
+            return float(np.count_nonzero(correct)) / correct.size
+        kept = mask if correct.ndim == mask.ndim else np.broadcast_to(mask[..., None], correct.shape)
+        total = np.count_nonzero(kept)
+        if total == 0:
+            raise ValueError("mask must keep at least one position, got none True")
+        return float(np.count_nonzero(correct & kept)) / total
+
+    def config(self):
+        """A JSON-able dict that get_loss rebuilds this loss from."""
+        return {"name": self.name, "reduction": self.reduction}
+
+    def __repr__(self):
+        return f"{type(self).__name__}(reduction={self.reduction!r})"
+
+    # -- what subclasses supply ----------------------------------------------------------------------------------
+    #: how many terms one position adds to N: D for element-wise losses, 1 for cross-entropy
+    terms_per_element = True
+
+    def check_target(self, target, output_shape, mask=None, dtype=None):
+        raise NotImplementedError
+
+    def _forward(self, output, target, mask, scale):
+        """Cache what _backward needs and return sum(l) over the kept positions."""
+        raise NotImplementedError
+
+    def _backward(self):
+        raise NotImplementedError
+
+    def _correct(self, output, target):
+        raise NotImplementedError
+
+    def _count(self, output_shape, mask):
+        positions = int(np.prod(output_shape[:-1])) if mask is None else int(np.count_nonzero(mask))
+        if positions == 0:
+            raise ValueError("mask must keep at least one position, got none True")
+        return positions * (output_shape[-1] if self.terms_per_element else 1)
+
+
+class MeanSquaredError(Loss):
+    """l = (o - y)^2 per element;  dL/do = 2 (o - y) / N  (N = kept positions * D for "mean", 1 for "sum")."""
+
+    name = "mse"
+
+    def check_target(self, target, output_shape, mask=None, dtype=None):
+        """y: real numbers of the output's shape, finite where the mask keeps them; returned in `dtype`."""
+        mask = _check_mask(mask, output_shape)
+        array = _float_array("y", target, dtype)
+        _check_shape(array, output_shape, "the output")
+        _check_finite_where_kept(array, mask)
+        return _zero_where_dropped(array, mask)
+
+    def _forward(self, output, target, mask, scale):
+        diff = np.subtract(output, target)  # o - y, kept for backward
+        if mask is not None:
+            diff *= mask[..., None]  # dropped positions add nothing and get no gradient
+        self._cache = (diff, scale)
+        flat = diff.reshape(-1)
+        return np.dot(flat, flat)
+
+    def _backward(self):
+        diff, scale = self._cache
+        return diff * (2.0 * scale)
+
+    def accuracy(self, output, target, mask=None):
+        return None
+
+
+class CrossEntropy(Loss):
+    """Softmax cross-entropy from logits z (..., C), torch.nn.functional.cross_entropy's math.
+
+        log softmax(z)_c = z_c - m - log sum_k exp(z_k - m),   m = max_k z_k
+        l = -sum_c y_c log softmax(z)_c          (y one-hot: -log softmax(z)_y)
+        dL/dz = (softmax(z) - y) / N             N = kept positions for "mean", 1 for "sum"
+
+    Subtracting m makes the largest exponent exp(0) = 1, so nothing overflows and the log's argument lies in
+    [1, C]: logits of +-1e4 give exact, finite losses and gradients. y is either integer class indices of shape
+    output.shape[:-1] or rows of shape output.shape (one-hot or probabilities summing to 1).
+    """
+
+    name = "cross_entropy"
+    is_classification = True
+    terms_per_element = False
+
+    def check_target(self, target, output_shape, mask=None, dtype=None):
+        """Class indices in [0, C) of shape output_shape[:-1] (int64 back), or rows of output_shape (floats back).
+
+        Rows must hold values in [0, 1] summing to 1: the gradient softmax(z) - y assumes sum_c y_c = 1.
+        """
+        mask = _check_mask(mask, output_shape)
+        num_classes = output_shape[-1]
+        array = _as_array("y", target)
+        if array.shape == tuple(output_shape[:-1]):
+            return _class_indices(array, num_classes, mask)
+        if array.shape != tuple(output_shape):
+            raise ValueError(f"y must have shape {tuple(output_shape[:-1])} (class indices) or {tuple(output_shape)} "
+                             f"(one-hot or probability rows) to match the output, got {array.shape}")
+        array = _float_array("y", array, dtype)
+        _check_finite_where_kept(array, mask)
+        array = _zero_where_dropped(array, mask)
+        _check_unit_interval(array)
+        row_sums = array.sum(axis=-1)
+        bad = np.abs(row_sums - 1.0) > _ROW_SUM_TOLERANCE
+        if mask is not None:
+            bad &= mask
+        if bad.any():
+            index = _first_index(bad)
+            raise ValueError(f"y rows must be one-hot or probabilities summing to 1, "
+                             f"row {index} sums to {row_sums[index]}")
+        return array
+
+    def _forward(self, output, target, mask, scale):
+        log_probs = np.subtract(output, output.max(axis=-1, keepdims=True))  # z - m <= 0: exp cannot overflow
+        probs = np.exp(log_probs)
+        row_sums = probs.sum(axis=-1, keepdims=True)  # in [1, C]: its log is safe
+        probs /= row_sums
+        log_probs -= np.log(row_sums)
+        if target.ndim == output.ndim:
+            picked = np.einsum("...c,...c->...", target, log_probs)  # sum_c y_c log softmax(z)_c
+        else:
+            picked = np.take_along_axis(log_probs, target[..., None], axis=-1)[..., 0]
+        total = -np.sum(picked, where=mask) if mask is not None else -np.sum(picked)
+        # log_probs is not needed after this: backward writes the gradient into its memory
+        self._cache = (probs, target, mask, scale, log_probs)
+        return total
+
+    def _backward(self):
+        probs, target, mask, scale, grad = self._cache
+        if target.ndim == probs.ndim:
+            np.subtract(probs, target, out=grad)
+        else:
+            np.copyto(grad, probs)
+            index = target[..., None]
+            np.put_along_axis(grad, index, np.take_along_axis(grad, index, axis=-1) - 1, axis=-1)
+        if mask is not None:
+            grad *= mask[..., None]
+        if scale != 1.0:
+            grad *= scale
+        return grad
+
+    def predict(self, output):
+        """softmax(z) over the last axis, in the output's dtype."""
+        return _softmax(_check_output(output))
+
+    def _correct(self, output, target):
+        truth = target if target.ndim < output.ndim else target.argmax(axis=-1)
+        return output.argmax(axis=-1) == truth
+
+
+class BinaryCrossEntropy(Loss):
+    """Sigmoid binary cross-entropy from logits z, torch's binary_cross_entropy_with_logits math.
+
+        l = -y log sigmoid(z) - (1 - y) log(1 - sigmoid(z)) = max(z, 0) - z y + log1p(exp(-|z|))
+        dL/dz = (sigmoid(z) - y) / N             N = kept positions * D for "mean", 1 for "sum"
+
+    The right-hand form never exponentiates a positive number, so any finite logit gives a finite loss.
+    Every one of the D outputs is its own yes/no question; y is in [0, 1] with the output's shape.
+    """
+
+    name = "binary_cross_entropy"
+    is_classification = True
+
+    def check_target(self, target, output_shape, mask=None, dtype=None):
+        """y: numbers in [0, 1] (bools accepted) of the output's shape; returned in `dtype`."""
+        mask = _check_mask(mask, output_shape)
+        array = _float_array("y", target, dtype)
+        _check_shape(array, output_shape, "the output")
+        _check_finite_where_kept(array, mask)
+        array = _zero_where_dropped(array, mask)
+        _check_unit_interval(array)
+        return array
+
+    def _forward(self, output, target, mask, scale):
+        exp_neg_abs = np.abs(output)
+        np.negative(exp_neg_abs, out=exp_neg_abs)
+        np.exp(exp_neg_abs, out=exp_neg_abs)  # exp(-|z|) in (0, 1]
+        terms = np.maximum(output, 0)
+        terms -= output * target
+        terms += np.log1p(exp_neg_abs)
+        if mask is not None:
+            terms *= mask[..., None]
+        total = terms.sum()
+        # terms is not needed after this: backward writes the gradient into its memory
+        self._cache = (_sigmoid(output, exp_neg_abs), target, mask, scale, terms)
+        return total
+
+    def _backward(self):
+        sigmoid, target, mask, scale, grad = self._cache
+        np.subtract(sigmoid, target, out=grad)
+        if mask is not None:
+            grad *= mask[..., None]
+        if scale != 1.0:
+            grad *= scale
+        return grad
+
+    def predict(self, output):
+        """sigmoid(z) element-wise, in the output's dtype."""
+        output = _check_output(output)
+        return _sigmoid(output)
+
+    def _correct(self, output, target):
+        # sigmoid(z) > 0.5 exactly when z > 0; soft targets count as 1 above 0.5
+        return (output > 0) == (target > 0.5)
+
+
+_CLASSES = {cls.name: cls for cls in (MeanSquaredError, CrossEntropy, BinaryCrossEntropy)}
+_ALIASES = {
+    "mse": "mse", "mean_squared_error": "mse",
+    "cross_entropy": "cross_entropy", "categorical_crossentropy": "cross_entropy", "ce": "cross_entropy",
+    "binary_cross_entropy": "binary_cross_entropy", "bce": "binary_cross_entropy",
+    "binary_crossentropy": "binary_cross_entropy",
+}
+
+
+def get_loss(loss, **kwargs):
+    """A loss from an instance (returned as is), a class, a name ("mse", "cross_entropy", "bce", ...) or a config.
+
+    A config is the dict a loss's config() returns, {"name": ..., "reduction": ...}; kwargs add to it.
+    """
+    if isinstance(loss, Loss):
+        if kwargs:
+            raise TypeError(f"get_loss takes keyword arguments only with a name, got an instance and {sorted(kwargs)}")
+        return loss
+    if isinstance(loss, Mapping):
+        if "name" not in loss:
+            raise ValueError(f"a loss config must have a 'name', got keys {sorted(loss)}")
+        kwargs = {**{k: v for k, v in loss.items() if k != "name"}, **kwargs}
+        loss = loss["name"]
+    if isinstance(loss, type) and issubclass(loss, Loss):
+        return loss(**kwargs)
+    if not isinstance(loss, str):
+        raise TypeError(f"loss must be a name, a config dict or a Loss instance, got {type(loss).__name__} {loss!r}")
+    key = loss.lower()
+    if key not in _ALIASES:
+        raise ValueError(f"unknown loss {loss!r}; known names: {', '.join(sorted(_ALIASES))}")
+    return _CLASSES[_ALIASES[key]](**kwargs)
+
+
+# -- numerics ------------------------------------------------------------------------------------------------------
+
+def _softmax(z):
+    """exp(z - m) / sum exp(z - m) over the last axis, m the row's max, so no exponent is positive."""
+    probs = np.subtract(z, z.max(axis=-1, keepdims=True))
+    np.exp(probs, out=probs)
+    probs /= probs.sum(axis=-1, keepdims=True)
+    return probs
+
+
+def _sigmoid(z, exp_neg_abs=None):
+    """1 / (1 + exp(-z)) without overflow: with e = exp(-|z|) it is 1 / (1 + e) for z >= 0 and e / (1 + e) below."""
+    if exp_neg_abs is None:
+        exp_neg_abs = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0, exp_neg_abs) / (1.0 + exp_neg_abs)
+
+
+# -- argument checks -----------------------------------------------------------------------------------------------
+
+def _as_array(name, data):
+    try:
+        return np.asarray(data)
+    except (ValueError, TypeError) as error:  # ragged lists
+        raise TypeError(f"{name} must be an array of numbers, could not convert it: {error}") from None
+
+
+def _check_output(output):
+    output = _as_array("output", output)
+    if output.dtype not in (np.float32, np.float64):
+        raise TypeError(f"output must be a float32 or float64 array, got dtype {output.dtype}")
+    if output.ndim == 0:
+        raise ValueError("output must have shape (..., D), got a scalar")
+    if output.size == 0:
+        raise ValueError(f"output is empty (shape {output.shape})")
+    return output
+
+
+def _check_mask(mask, output_shape):
+    """A boolean array of shape output_shape[:-1], or None when absent or all True (nothing to leave out)."""
+    if mask is None:
+        return None
+    mask = _as_array("mask", mask)
+    if mask.dtype != bool:
+        raise TypeError(f"mask must be a boolean array, got dtype {mask.dtype}")
+    expected = tuple(output_shape[:-1])
+    if mask.shape != expected:
+        raise ValueError(f"mask must have shape {expected} (the output's shape without its last axis), "
+                         f"got {mask.shape}")
+    return None if mask.all() else mask
+
+
+def _float_array(name, data, dtype):
+    """Real numbers (bools count) as float32/float64: `dtype` if given, else kept if already one, else float64."""
+    array = _as_array(name, data)
+    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+        raise TypeError(f"{name} must hold numbers, got an array of dtype {array.dtype}")
+    if np.iscomplexobj(array):
+        raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}")
+    if dtype is None:
+        dtype = array.dtype if array.dtype in (np.float32, np.float64) else np.float64
+    return array.astype(dtype, copy=False)
+
+
+def _check_shape(array, output_shape, what):
+    if array.shape != tuple(output_shape):
+        raise ValueError(f"y must have shape {tuple(output_shape)} to match {what}, got {array.shape}")
+
+
+def _kept(array, mask):
+    """The mask broadcast to the array's shape (positions, or positions x D)."""
+    return mask if array.ndim == mask.ndim else mask[..., None]
+
+
+def _check_finite_where_kept(array, mask):
+    bad = ~np.isfinite(array)
+    if mask is not None:
+        bad &= _kept(array, mask)
+    if bad.any():
+        index = _first_index(bad)
+        raise ValueError(f"y must be finite, found {array[index]} at index {index}")
+
+
+def _zero_where_dropped(array, mask):
+    """A copy with the positions the mask leaves out set to 0 (padding may hold anything), or the array itself."""
+    if mask is None:
+        return array
+    return np.where(_kept(array, mask), array, 0).astype(array.dtype, copy=False)
+
+
+def _check_unit_interval(array):
+    bad = (array < 0) | (array > 1)
+    if bad.any():
+        index = _first_index(bad)
+        raise ValueError(f"y must hold values in [0, 1], found {array[index]} at index {index}")
+
+
+def _class_indices(array, num_classes, mask):
+    """Integer class indices in [0, num_classes) as int64; floats are accepted when they hold whole numbers."""
+    if array.dtype == bool or array.dtype == object or not np.issubdtype(array.dtype, np.number) \
+            or np.iscomplexobj(array):
+        raise TypeError(f"y must hold integer class indices, got an array of dtype {array.dtype}")
+    if not np.issubdtype(array.dtype, np.integer):
+        whole = np.isfinite(array) & (array == np.round(array))
+        bad = ~whole if mask is None else ~whole & mask
+        if bad.any():
+            index = _first_index(bad)
+            raise TypeError(f"y must hold integer class indices, found {array[index]} at index {index}")
+    array = _zero_where_dropped(array, mask).astype(np.int64, copy=False)
+    bad = (array < 0) | (array >= num_classes)
+    if bad.any():
+        index = _first_index(bad)
+        raise ValueError(f"y must hold class indices in [0, {num_classes}), found {array[index]} at index {index}")
+    return array
+
+
+def _first_index(bad):
+    return tuple(int(i) for i in np.argwhere(bad)[0])
