@@ -1,6 +1,22 @@
-"""numrnn: recurrent neural networks from scratch on NumPy, every gradient written by hand."""
+"""numrnn: recurrent neural networks from scratch on NumPy, every gradient written by hand.
+
+    import numrnn
+    model = numrnn.Sequential([numrnn.RNN(3, 32), numrnn.Dense(32, 3)], loss="cross_entropy", optimizer="adam")
+    model.fit(X, y, epochs=10, batch_size=32)
+"""
+from .clipping import clip_grad_norm, clip_grad_value
 from .gradcheck import gradcheck
+from .io import load
 from .layers import RNN, Activation, Dense, Layer
+from .losses import BinaryCrossEntropy, CrossEntropy, MeanSquaredError, get_loss
+from .model import History, Sequential
+from .optimizers import SGD, Adagrad, Adam, RMSprop, Rprop, get_optimizer
 from .random import seed
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "RNN", "Dense", "Activation", "Layer", "Sequential", "History", "load", "seed", "gradcheck",
+    "MeanSquaredError", "CrossEntropy", "BinaryCrossEntropy", "get_loss",
+    "SGD", "Adam", "RMSprop", "Adagrad", "Rprop", "get_optimizer", "clip_grad_norm", "clip_grad_value",
+]

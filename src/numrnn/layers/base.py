@@ -4,6 +4,8 @@ A layer owns its parameters and their gradients as dicts under PyTorch's names (
 `forward(x)` and `backward(grad_out) -> grad_in`, and never updates a weight itself: the optimizer sees only the
 (params, grads) dicts, so gradients can be clipped, inspected or checked in between.
 """
+import inspect
+
 import numpy as np
 
 from .._validate import as_float_array, check_dtype
@@ -92,8 +94,18 @@ class Layer:
         return self
 
     def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
-        return f"{self.__class__.__name__}({args})"
+        """The constructor call, leaving out arguments at their defaults: RNN(3, 16, nonlinearity='relu')."""
+        parameters = inspect.signature(self.__class__.__init__).parameters
+        parts = []
+        for key, value in self.config().items():
+            parameter = parameters.get(key)
+            if parameter is None:
+                continue
+            if parameter.default is inspect.Parameter.empty:
+                parts.append(repr(value))
+            elif parameter.default != value:
+                parts.append(f"{key}={value!r}")
+        return f"{self.__class__.__name__}({', '.join(parts)})"
 
 
 def _to_numpy(value):

@@ -54,6 +54,9 @@ class Recurrent(Layer):
         self._workspace = Workspace()
         self._cache = None
         self.h_n = None
+        #: set True to keep, after each backward, the norm of the gradient that reaches each time step
+        self.record_step_gradients = False
+        self.step_gradient_norms = None
         self._init_params()
 
     # -- parameters ----------------------------------------------------------------------------------------------
@@ -234,6 +237,8 @@ class Recurrent(Layer):
                     grad_direction = self._reverse(grad_direction, lengths)
                 grad_direction = np.ascontiguousarray(grad_direction)
                 grad_projected, grad_recurrent, hidden_prev = self._cell_backward(k, s, cell_cache, grad_direction)
+                if self.record_step_gradients and k == 0:
+                    self._record_step_gradients(d, grad_projected, lengths)
                 needed = k > 0 or need_input_grad
                 grad_inputs = self._weight_gradients(k, s, inputs, grad_projected, grad_recurrent, hidden_prev,
                                                      needed)
@@ -245,6 +250,16 @@ class Recurrent(Layer):
         if not need_input_grad:
             return None
         return grad if time_major else np.ascontiguousarray(grad.transpose(1, 0, 2))
+
+    def _record_step_gradients(self, direction, grad_projected, lengths):
+        """||dL/d(pre-activations at step t)|| of the first layer, over batch and units, per step in original time
+        (directions added in squares): shows gradients vanish or explode as they travel back through time."""
+        squares = np.einsum("tbg,tbg->tb", grad_projected, grad_projected, dtype=np.float64)
+        if direction == 1:
+            squares = self._reverse(squares, lengths)
+            self.step_gradient_norms = np.sqrt(self.step_gradient_norms ** 2 + squares.sum(axis=1))
+        else:
+            self.step_gradient_norms = np.sqrt(squares.sum(axis=1))
 
     def _final_state_gradient(self, grad_out, lengths, steps, batch):
         """return_sequences=False: the gradient of each direction's final state enters at its last valid step
