@@ -35,7 +35,8 @@ def clip_grad_norm(grads, max_norm):
     total = 0.0
     for array in arrays:
         flat = array.reshape(-1)
-        squares = float(np.dot(flat, flat))  # BLAS dot: no temporary array
+        with np.errstate(over="ignore"):  # an overflow is caught just below
+            squares = float(np.dot(flat, flat))  # BLAS dot: no temporary array
         if math.isinf(squares) and np.isfinite(flat).all():
             # float32 squares overflow above ~1.8e19 while the norm itself is representable: redo in float64
             wide = flat.astype(np.float64)

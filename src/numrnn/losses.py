@@ -38,6 +38,8 @@ class Loss:
 
     name = None
     is_classification = False
+    #: True when every one of the D elements of a position is a term of its own (N counts D per position)
+    terms_per_element = True
 
     def __init__(self, reduction="mean"):
         self.reduction = check_choice("reduction", reduction, {"mean", "sum"})
@@ -84,9 +86,6 @@ class Loss:
         return f"{type(self).__name__}(reduction={self.reduction!r})"
 
     # -- what subclasses supply ----------------------------------------------------------------------------------
-    #: how many terms one position adds to N: D for element-wise losses, 1 for cross-entropy
-    terms_per_element = True
-
     def check_target(self, target, output_shape, mask=None, dtype=None):
         raise NotImplementedError
 

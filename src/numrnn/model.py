@@ -290,21 +290,59 @@ class Sequential:
         return {key: value if key == "loss" and self.loss.reduction == "sum" else value / weight
                 for key, value in totals.items()}
 
-    def predict(self, X, batch_size=256, lengths=None):
-        """The model's output for X, batch-first: probabilities for classification losses, values otherwise."""
+    def predict(self, X, batch_size=256, lengths=None, chunk_size=1024):
+        """The model's output for X, batch-first: probabilities for classification losses, values otherwise.
+
+        Long sequences run in chunks of `chunk_size` steps with the state carried from one chunk to the next, so
+        memory stays bounded whatever the length (a whole validation text in one call); the result is the same as
+        one pass. Models with a bidirectional layer, or given lengths, run in one pass.
+        """
         batch_size = check_positive_int("batch_size", batch_size)
+        chunk_size = check_positive_int("chunk_size", chunk_size)
         X = self.layers[0].check_input("X", X)
         lengths = self._check_lengths(lengths, X)
         self.eval()
+        recurrent = [layer for layer in self.layers if hasattr(layer, "reset_states")]
+        chunked = (self._is_sequence_input(X) and lengths is None and X.shape[1] > chunk_size
+                   and all(layer.return_sequences and not layer.bidirectional for layer in recurrent))
         outputs = []
         for start in range(0, X.shape[0], batch_size):
             stop = start + batch_size
+            if chunked:
+                outputs.append(self._predict_chunked(X[start:stop], recurrent, chunk_size))
+                continue
             output = self.forward(X[start:stop], None if lengths is None else lengths[start:stop])
-            if self.loss is not None:
-                output = self.loss.predict(output)
-            output = np.swapaxes(output, 0, 1) if self._sequence_output else output
-            outputs.append(np.array(output, copy=True))
+            outputs.append(self._prediction(output))
         return np.concatenate(outputs, axis=0)
+
+    def _prediction(self, output):
+        if self.loss is not None:
+            output = self.loss.predict(output)
+        output = np.swapaxes(output, 0, 1) if self._sequence_output else output
+        return np.array(output, copy=True)
+
+    def _predict_chunked(self, X, recurrent, chunk_size):
+        saved = [(layer.stateful, layer._carried_states) for layer in recurrent]
+        result = None
+        try:
+            for layer in recurrent:
+                layer.stateful = True
+                layer.reset_states()
+            for begin in range(0, X.shape[1], chunk_size):
+                piece = self._prediction(self.forward(X[:, begin:begin + chunk_size]))
+                if result is None:
+                    result = np.empty((X.shape[0], X.shape[1]) + piece.shape[2:], dtype=piece.dtype)
+                result[:, begin:begin + piece.shape[1]] = piece
+        finally:
+            for layer, (stateful, carried) in zip(recurrent, saved):
+                layer.stateful, layer._carried_states = stateful, carried
+        return result
+
+    def reset_states(self):
+        """Forget the state carried by stateful recurrent layers (truncated BPTT over consecutive chunks)."""
+        for layer in self.layers:
+            if hasattr(layer, "reset_states"):
+                layer.reset_states()
 
     # -- checks ----------------------------------------------------------------------------------------------------
     def _require_loss(self):

@@ -13,7 +13,8 @@ In the notation of the code, for one parameter p with gradient g (lr the learnin
     Rprop    step *= eta+ if sign(g) sign(g_prev) > 0, eta- if < 0;  step = clip(step, *step_sizes);  p -= sign(g) step
 
 `lr` may be changed between steps. Every update runs in place with `out=` into one scratch array per
-(shape, dtype), so a step allocates nothing of a parameter's size after the first.
+(shape, dtype), so after the first step a step allocates no float array of a parameter's size (Rprop's boolean
+masks, a quarter of a float32 parameter, aside).
 """
 import math
 import numbers

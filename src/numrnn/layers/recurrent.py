@@ -54,6 +54,11 @@ class Recurrent(Layer):
         self._workspace = Workspace()
         self._cache = None
         self.h_n = None
+        #: stateful=True: each forward without h0 starts from the previous forward's final state (cut from the
+        #: graph: no gradient flows into an earlier batch), as Keras's stateful RNNs and char-rnn's training do.
+        #: reset_states() starts again from zeros.
+        self.stateful = False
+        self._carried_states = None
         #: set True to keep, after each backward, the norm of the gradient that reaches each time step
         self.record_step_gradients = False
         self.step_gradient_norms = None
@@ -150,6 +155,11 @@ class Recurrent(Layer):
         steps, batch = sequence.shape[:2]
         lengths = self._check_lengths(lengths, batch, steps)
         states0 = self._initial_states(h0, batch)
+        if h0 is None and self.stateful and self._carried_states is not None:
+            if self._carried_states[0][0].shape[0] != batch:
+                raise ValueError(f"a stateful {self.__class__.__name__} carries the state of {self._carried_states[0][0].shape[0]} "
+                                 f"sequences, got a batch of {batch}; call reset_states() first")
+            states0 = self._carried_states
         mask = None if lengths is None else (np.arange(steps)[:, None] < lengths[None, :])[:, :, None]
 
         layer_caches, finals = [], []
@@ -178,6 +188,8 @@ class Recurrent(Layer):
             layer_input = layer_output
 
         self._set_final_states(finals)
+        if self.stateful:
+            self._carried_states = finals
         self._cache = (layer_caches, lengths, steps, batch, time_major, x.shape)
         if not self.return_sequences:
             last = finals[-self.num_directions:]
@@ -185,6 +197,10 @@ class Recurrent(Layer):
         if time_major:
             return layer_input
         return np.ascontiguousarray(layer_input.transpose(1, 0, 2))
+
+    def reset_states(self):
+        """Forget the carried state: the next forward of a stateful layer starts from zeros."""
+        self._carried_states = None
 
     def _set_final_states(self, finals):
         """h_n (and for LSTM c_n) in torch's layout (num_layers * D, batch, H)."""
