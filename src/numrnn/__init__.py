@@ -7,7 +7,7 @@
 from .clipping import clip_grad_norm, clip_grad_value
 from .gradcheck import gradcheck
 from .io import load
-from .layers import RNN, Activation, Dense, Layer
+from .layers import GRU, LSTM, RNN, Activation, Dense, Embedding, Layer, OneHot
 from .losses import BinaryCrossEntropy, CrossEntropy, MeanSquaredError, get_loss
 from .model import History, Sequential
 from .optimizers import SGD, Adagrad, Adam, RMSprop, Rprop, get_optimizer
@@ -17,7 +17,7 @@ from . import data
 __version__ = "0.1.0"
 
 __all__ = [
-    "RNN", "Dense", "Activation", "Layer", "Sequential", "History", "load", "seed", "gradcheck",
+    "RNN", "LSTM", "GRU", "Dense", "Activation", "Embedding", "OneHot", "Layer", "Sequential", "History", "load", "seed", "gradcheck",
     "MeanSquaredError", "CrossEntropy", "BinaryCrossEntropy", "get_loss",
     "SGD", "Adam", "RMSprop", "Adagrad", "Rprop", "get_optimizer", "clip_grad_norm", "clip_grad_value",
 ]
