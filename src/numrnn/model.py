@@ -12,9 +12,11 @@ One training step (train_on_batch), the whole of what the tutorials' training lo
 Parameters and gradients are gathered under torch's Sequential names ("0.weight_ih_l0", "1.weight") as
 references to the layers' own arrays, so the optimizer updates the layers in place.
 """
+import contextlib
+
 import numpy as np
 
-from ._validate import as_float_array, as_index_array, check_positive_float, check_positive_int
+from ._validate import as_index_array, check_positive_float, check_positive_int
 from .clipping import clip_grad_norm, clip_grad_value
 from .layers.base import Layer, _to_numpy
 from .losses import get_loss
@@ -306,14 +308,24 @@ class Sequential:
         chunked = (self._is_sequence_input(X) and lengths is None and X.shape[1] > chunk_size
                    and all(layer.return_sequences and not layer.bidirectional for layer in recurrent))
         outputs = []
-        for start in range(0, X.shape[0], batch_size):
-            stop = start + batch_size
-            if chunked:
-                outputs.append(self._predict_chunked(X[start:stop], recurrent, chunk_size))
-                continue
-            output = self.forward(X[start:stop], None if lengths is None else lengths[start:stop])
-            outputs.append(self._prediction(output))
+        with self.frozen_weights():
+            for start in range(0, X.shape[0], batch_size):
+                stop = start + batch_size
+                if chunked:
+                    outputs.append(self._predict_chunked(X[start:stop], recurrent, chunk_size))
+                    continue
+                output = self.forward(X[start:stop], None if lengths is None else lengths[start:stop])
+                outputs.append(self._prediction(output))
         return np.concatenate(outputs, axis=0)
+
+    @contextlib.contextmanager
+    def frozen_weights(self):
+        """No weight changes inside: recurrent layers build their derived weight copies once (see Recurrent)."""
+        with contextlib.ExitStack() as stack:
+            for layer in self.layers:
+                if hasattr(layer, "frozen_weights"):
+                    stack.enter_context(layer.frozen_weights())
+            yield self
 
     def _prediction(self, output):
         if self.loss is not None:

@@ -12,7 +12,6 @@ a learning-rate schedule, the recorder of per-step gradient norms and, for count
 The CSV forecaster (`train_csv`, `forecast`) and the gradient check (`check_gradients`) live here too, so the
 command line only parses, calls and prints.
 """
-import contextlib
 import json
 import math
 import os
@@ -21,6 +20,7 @@ import time
 
 import numpy as np
 
+from ._blas import blas_threads
 from . import data as datasets
 from .gradcheck import gradcheck, numerical_gradient, relative_error
 from .layers import RNN, Dense
@@ -805,12 +805,8 @@ def one_blas_thread():
     """A context in which NumPy's BLAS runs one thread. These models multiply matrices of a few thousand elements,
     where a multi-threaded BLAS mostly waits for its threads; on a machine busy with other work that made training
     4 to 20 times slower (mult-series 2 s -> 38 s, its tutorial preset 33 s -> 131 s, on 2 cores). Uses the
-    limiter of numrnn.text where it exists; otherwise changes nothing."""
-    try:
-        from .text import _blas_threads
-    except ImportError:
-        return contextlib.nullcontext()
-    return _blas_threads(1)
+    limiter in numrnn._blas (OpenBLAS only; elsewhere it changes nothing)."""
+    return blas_threads(1)
 
 
 def _announce(callbacks, epochs, count, batch_size):

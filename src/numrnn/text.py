@@ -34,7 +34,6 @@ result is the gradient of the whole batch), clipped and applied once, and the co
 """
 import argparse
 import contextlib
-import ctypes
 import json
 import math
 import os
@@ -44,6 +43,7 @@ import time
 import numpy as np
 
 from . import __version__
+from ._blas import blas_threads
 from ._validate import check_positive_float, check_positive_int
 from .clipping import clip_grad_norm
 from .io import load as load_model
@@ -259,58 +259,6 @@ def _nll_rows(model, inputs, targets, counted, chunk_size=None):
     return total
 
 
-# -- BLAS threads ----------------------------------------------------------------------------------------------------
-
-@contextlib.contextmanager
-def _blas_threads(count):
-    """Limit the BLAS that NumPy loaded to `count` threads inside (threadpoolctl if installed, else OpenBLAS's own
-    setter found with ctypes); does nothing where neither works."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        threadpool_limits = None
-    if threadpool_limits is not None:
-        with threadpool_limits(limits=count, user_api="blas"):
-            yield
-        return
-    handles = _openblas_handles()
-    previous = [get() for get, _ in handles]
-    for _, set_threads in handles:
-        set_threads(count)
-    try:
-        yield
-    finally:
-        for (_, set_threads), value in zip(handles, previous):
-            set_threads(value)
-
-
-def _openblas_handles():
-    """(get_num_threads, set_num_threads) of each OpenBLAS loaded in this process (Linux: /proc/self/maps)."""
-    handles = []
-    try:
-        with open("/proc/self/maps") as maps:
-            paths = sorted({line.split()[-1] for line in maps if "openblas" in line.lower() and ".so" in line})
-    except OSError:
-        return handles
-    for path in paths:
-        try:
-            library = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for suffix in ("64_", "_64_", ""):
-            for prefix in ("scipy_openblas", "openblas"):
-                get = getattr(library, f"{prefix}_get_num_threads{suffix}", None)
-                put = getattr(library, f"{prefix}_set_num_threads{suffix}", None)
-                if get is not None and put is not None:
-                    get.restype, put.argtypes = ctypes.c_int, [ctypes.c_int]
-                    handles.append((get, put))
-                    break
-            else:
-                continue
-            break
-    return handles
-
-
 # -- training --------------------------------------------------------------------------------------------------------
 
 def _forward_backward(model, x, y):
@@ -361,7 +309,7 @@ def train(text, out=None, log=print, progress=False, **options):
     history = {"config": config, "vocab_size": len(vocab), "train_characters": int(train_ids.size),
                "val_characters": int(val_ids.size), "parameters": model.num_parameters(), "validation": [],
                "numrnn": __version__}
-    with _blas_threads(1):
+    with blas_threads(1):
         trainer = _Trainer(model, config, inputs, targets, val_ids, out, history, log, progress)
         try:
             trainer.run()
@@ -611,7 +559,7 @@ def generate(model, length, temperature=1.0, prime=None, seed=None):
     rng = np.random.default_rng(seed)
     generated = []
     model.eval()
-    with _own_state(model):
+    with _own_state(model), model.frozen_weights():
         logits = model.forward(prime_ids[None, :])[-1, 0]  # time-major (T, 1, V): the last step's logits
         for _ in range(length):
             next_id = _draw(logits, temperature, rng)

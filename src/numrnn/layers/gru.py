@@ -62,8 +62,8 @@ class GRU(Recurrent):
         steps, batch, features = inputs.shape
         size, workspace = self.hidden_size, self._workspace
         half = self._half_columns()
-        weight_t = workspace.get(f"weight_ih_t_{k}{s}", (features, 3 * size), self.dtype)
-        np.multiply(self.params[f"weight_ih_l{k}{s}"].T, half, out=weight_t)
+        weight_t = self._derived_weight(f"weight_ih_t_{k}{s}", (features, 3 * size),
+                                        lambda out: np.multiply(self.params[f"weight_ih_l{k}{s}"].T, half, out=out))
         projected = workspace.get(f"projected_{k}{s}", (steps, batch, 3 * size), self.dtype)
         np.matmul(inputs.reshape(steps * batch, features), weight_t, out=projected.reshape(steps * batch, 3 * size))
         if self.bias:
@@ -78,8 +78,9 @@ class GRU(Recurrent):
         size, workspace = self.hidden_size, self._workspace
         # s(v) = (1 + tanh(v / 2)) / 2: projected already holds the input part of the r, z pre-activations halved,
         # W_hh^T * half gives the recurrent part halved, and the n columns are left as they are
-        weight_hh_t = workspace.get(f"weight_hh_t_{k}{s}", (size, gate_size), self.dtype)
-        np.multiply(self.params[f"weight_hh_l{k}{s}"].T, self._half_columns(), out=weight_hh_t)
+        half = self._half_columns()
+        weight_hh_t = self._derived_weight(f"weight_hh_t_{k}{s}", (size, gate_size),
+                                           lambda out: np.multiply(self.params[f"weight_hh_l{k}{s}"].T, half, out=out))
         bias_hn = self.params[f"bias_hh_l{k}{s}"][2 * size:] if self.bias else None
         gates = projected  # turned into r, z, n in place step by step; backward reads them
         # index t + 1 holds step t and index 0 the initial state, so the previous state is a contiguous view too

@@ -68,8 +68,8 @@ class LSTM(Recurrent):
         steps, batch, features = inputs.shape
         gate_size, workspace = 4 * self.hidden_size, self._workspace
         half = self._half_columns()
-        weight_t = workspace.get(f"weight_ih_t_{k}{s}", (features, gate_size), self.dtype)
-        np.multiply(self.params[f"weight_ih_l{k}{s}"].T, half, out=weight_t)
+        weight_t = self._derived_weight(f"weight_ih_t_{k}{s}", (features, gate_size),
+                                        lambda out: np.multiply(self.params[f"weight_ih_l{k}{s}"].T, half, out=out))
         projected = workspace.get(f"projected_{k}{s}", (steps, batch, gate_size), self.dtype)
         np.matmul(inputs.reshape(steps * batch, features), weight_t, out=projected.reshape(steps * batch, gate_size))
         if self.bias:
@@ -85,8 +85,8 @@ class LSTM(Recurrent):
         # [i, f, g, o] = tanh(a * half) * half + shift, half = (1/2, 1/2, 1, 1/2), shift = (1/2, 1/2, 0, 1/2) per block.
         # projected already holds the input part of a * half; W_hh^T * half gives the recurrent part.
         half = self._half_columns()
-        weight_hh_t = workspace.get(f"weight_hh_t_{k}{s}", (size, gate_size), self.dtype)
-        np.multiply(self.params[f"weight_hh_l{k}{s}"].T, half, out=weight_hh_t)
+        weight_hh_t = self._derived_weight(f"weight_hh_t_{k}{s}", (size, gate_size),
+                                           lambda out: np.multiply(self.params[f"weight_hh_l{k}{s}"].T, half, out=out))
         half_rows = workspace.get("half", (batch, gate_size), self.dtype)
         half_rows[...] = half
         shift_rows = workspace.get("shift", (batch, gate_size), self.dtype)

@@ -24,10 +24,12 @@ each sequence's last valid step, so no gradient ever reaches a padded step.
 
 A subclass supplies `gates`, `_cell_forward` and `_cell_backward` (see RNN for the contract).
 """
+import contextlib
+
 import numpy as np
 
-from .._validate import (as_float_array, as_index_array, check_dtype, check_finite, check_positive_int,
-                         check_probability)
+from .._blas import recurrence_threads
+from .._validate import as_float_array, as_index_array, check_finite, check_positive_int, check_probability
 from ..random import get_rng
 from .base import Layer, Workspace
 
@@ -61,6 +63,8 @@ class Recurrent(Layer):
         self._carried_states = None
         #: set True to keep, after each backward, the norm of the gradient that reaches each time step
         self.record_step_gradients = False
+        self._weights_frozen = False
+        self._derived_ready = set()
         self.step_gradient_norms = None
         self._init_params()
 
@@ -169,8 +173,9 @@ class Recurrent(Layer):
             for d, s in enumerate(self._suffixes()):
                 inputs = layer_input if d == 0 else self._reverse(layer_input, lengths)
                 projected = self._project(k, s, inputs)
-                output, final, cell_cache = self._cell_forward(k, s, projected, states0[k * self.num_directions + d],
-                                                               mask)
+                with recurrence_threads(batch, self.hidden_size, self.gates * self.hidden_size):
+                    output, final, cell_cache = self._cell_forward(k, s, projected,
+                                                                   states0[k * self.num_directions + d], mask)
                 finals.append(final)
                 if d == 1:
                     output = self._reverse(output, lengths)
@@ -197,6 +202,29 @@ class Recurrent(Layer):
         if time_major:
             return layer_input
         return np.ascontiguousarray(layer_input.transpose(1, 0, 2))
+
+    @contextlib.contextmanager
+    def frozen_weights(self):
+        """Promise that no weight changes inside the block, so weight copies a cell derives (W^T with its sigmoid
+        columns halved) are built once instead of on every forward: what makes sampling one step at a time fast.
+        predict and text generation use it; training must not."""
+        previous = self._weights_frozen
+        self._weights_frozen = True
+        self._derived_ready.clear()
+        try:
+            yield self
+        finally:
+            self._weights_frozen = previous
+            self._derived_ready.clear()
+
+    def _derived_weight(self, key, shape, build):
+        """A workspace array filled by build(out); rebuilt on every call unless inside frozen_weights()."""
+        array = self._workspace.get(key, shape, self.dtype)
+        if not (self._weights_frozen and key in self._derived_ready):
+            build(array)
+            if self._weights_frozen:
+                self._derived_ready.add(key)
+        return array
 
     def reset_states(self):
         """Forget the carried state: the next forward of a stateful layer starts from zeros."""
@@ -252,7 +280,9 @@ class Recurrent(Layer):
                 if d == 1:
                     grad_direction = self._reverse(grad_direction, lengths)
                 grad_direction = np.ascontiguousarray(grad_direction)
-                grad_projected, grad_recurrent, hidden_prev = self._cell_backward(k, s, cell_cache, grad_direction)
+                with recurrence_threads(batch, self.hidden_size, self.gates * self.hidden_size):
+                    grad_projected, grad_recurrent, hidden_prev = self._cell_backward(k, s, cell_cache,
+                                                                                      grad_direction)
                 if self.record_step_gradients and k == 0:
                     self._record_step_gradients(d, grad_projected, lengths)
                 needed = k > 0 or need_input_grad
