@@ -18,5 +18,5 @@ def test_blas_threads_limits_and_restores():
 
 
 def test_small_recurrences_use_one_thread_large_ones_all():
-    assert _blas.recurrence_threads(1, 512, 2048).__class__.__name__ == "_GeneratorContextManager"
-    assert _blas.recurrence_threads(128, 1024, 4096).__class__.__name__ == "nullcontext"
+    assert _blas.recurrence_threads(64, 256, 256).__class__.__name__ == "_GeneratorContextManager"
+    assert _blas.recurrence_threads(64, 512, 512).__class__.__name__ == "nullcontext"

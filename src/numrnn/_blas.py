@@ -64,10 +64,10 @@ def blas_threads(count):
                 put(before)
 
 
-#: a time step's multiply-adds below which the recurrence runs on one BLAS thread (measured: at batch 128 and
-#: H = 1024, 134M multiply-adds a step, two threads win; at batch 64, H = 256 with LSTM gates, 17M, they lose
-#: under load and tie on an idle machine)
-SMALL_STEP = 32 * 1024 * 1024
+#: a time step's multiply-adds below which the recurrence runs on one BLAS thread. Measured on 2 cores: a sampling
+#: step (1 x 512 x 2048, 1M) is 17x faster on one thread under load; batch 64 x 256 x 256 (4M) gains under load
+#: and loses 4% idle; from batch 64 x 512 x 512 (17M) on, two threads win by 10-18% on an idle machine.
+SMALL_STEP = 8 * 1024 * 1024
 
 
 def recurrence_threads(batch, hidden, gate_size):

@@ -45,11 +45,16 @@ class Loss:
         self.reduction = check_choice("reduction", reduction, {"mean", "sum"})
         self._cache = None
 
-    def forward(self, output, target, mask=None):
-        """L = sum(l) / N ("mean") or sum(l) ("sum") over the positions the mask keeps; returns a Python float."""
+    def forward(self, output, target, mask=None, checked=False):
+        """L = sum(l) / N ("mean") or sum(l) ("sum") over the positions the mask keeps; returns a Python float.
+
+        checked=True: `target` already came out of check_target for this output's shape and dtype (a model checks
+        its data once, not on every step), so it is used as it is.
+        """
         output = _check_output(output)
         mask = _check_mask(mask, output.shape)
-        target = self.check_target(target, output.shape, mask=mask, dtype=output.dtype)
+        if not checked:
+            target = self.check_target(target, output.shape, mask=mask, dtype=output.dtype)
         count = self._count(output.shape, mask)
         scale = 1.0 / count if self.reduction == "mean" else 1.0
         total = self._forward(output, target, mask, scale)
@@ -64,11 +69,12 @@ class Loss:
     def predict(self, output):
         return output
 
-    def accuracy(self, output, target, mask=None):
+    def accuracy(self, output, target, mask=None, checked=False):
         """Fraction of kept positions (of their elements, for BCE) predicted right; None for regression."""
         output = _check_output(output)
         mask = _check_mask(mask, output.shape)
-        target = self.check_target(target, output.shape, mask=mask, dtype=output.dtype)
+        if not checked:
+            target = self.check_target(target, output.shape, mask=mask, dtype=output.dtype)
         correct = self._correct(output, target)
         if mask is None:
             return float(np.count_nonzero(correct)) / correct.size

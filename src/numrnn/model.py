@@ -183,10 +183,10 @@ class Sequential:
         output = self.forward(x, lengths)
         y_layout = self._to_output_layout(y)
         mask = self._position_mask(lengths, x.shape[1] if x.ndim > 1 else 1)
-        loss = self.loss.forward(output, y_layout, mask=mask)
+        loss = self.loss.forward(output, y_layout, mask=mask, checked=mask is None)
         logs = {"loss": float(loss)}
         if self.loss.is_classification:
-            logs["accuracy"] = float(self.loss.accuracy(output, y_layout, mask=mask))
+            logs["accuracy"] = float(self.loss.accuracy(output, y_layout, mask=mask, checked=mask is None))
         self.backward(self.loss.backward())
         if self.clip_value is not None:
             clip_grad_value(self.grads, self.clip_value)
@@ -206,9 +206,9 @@ class Sequential:
         output = self.forward(x, lengths)
         y_layout = self._to_output_layout(y)
         mask = self._position_mask(lengths, x.shape[1] if x.ndim > 1 else 1)
-        logs = {"loss": float(self.loss.forward(output, y_layout, mask=mask))}
+        logs = {"loss": float(self.loss.forward(output, y_layout, mask=mask, checked=mask is None))}
         if self.loss.is_classification:
-            logs["accuracy"] = float(self.loss.accuracy(output, y_layout, mask=mask))
+            logs["accuracy"] = float(self.loss.accuracy(output, y_layout, mask=mask, checked=mask is None))
         return logs
 
     # -- whole datasets --------------------------------------------------------------------------------------------
@@ -394,7 +394,7 @@ class Sequential:
         self._time_major = self._is_sequence_input(X)
         output_shape = self._output_shape_symbolic(tuple(X.shape))
         try:
-            y_checked = self.loss.check_target(y_array, output_shape)
+            y_checked = self.loss.check_target(y_array, output_shape, dtype=self.dtype)
         except (ValueError, TypeError) as error:
             message = str(error)
             raise type(error)(message.replace("y ", f"{names[1]} ", 1) if names[1] != "y" else message) from None

@@ -330,7 +330,10 @@ class Recurrent(Layer):
                   out=self.grads[f"weight_hh_l{k}{s}"])
         if self.bias:
             np.sum(grad_projected_2d, axis=0, out=self.grads[f"bias_ih_l{k}{s}"])
-            np.sum(grad_recurrent_2d, axis=0, out=self.grads[f"bias_hh_l{k}{s}"])
+            if grad_recurrent is grad_projected:  # RNN, LSTM: both biases enter the same pre-activation
+                self.grads[f"bias_hh_l{k}{s}"][...] = self.grads[f"bias_ih_l{k}{s}"]
+            else:
+                np.sum(grad_recurrent_2d, axis=0, out=self.grads[f"bias_hh_l{k}{s}"])
         if not need_input_grad:
             return None
         grad_inputs = grad_projected_2d @ self.params[f"weight_ih_l{k}{s}"]
