@@ -23,6 +23,9 @@ import tempfile
 
 import numpy as np
 
+from ._argtypes import non_negative_int as _non_negative_int
+from ._argtypes import positive_float as _positive_float
+from ._argtypes import positive_int as _positive_int
 from . import __version__
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -154,36 +157,6 @@ def _add_training_options(parser, csv=False):
         group.add_argument("--train-size", type=_positive_int, metavar="N", help="training examples")
     group.add_argument("--no-plots", action="store_true", help="skip the PNG plots (no matplotlib needed)")
     group.add_argument("--quiet", action="store_true", help="no progress bar")
-
-
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
-def _non_negative_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
-    return value
-
-
-def _positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not (value > 0 and np.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
 
 
 # -- entry point -----------------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import numpy as np
 
 from ._validate import as_index_array, check_positive_float, check_positive_int
 from .clipping import clip_grad_norm, clip_grad_value
-from .layers.base import Layer, _to_numpy
+from .layers.base import Layer, _to_numpy, check_state_names
 from .losses import get_loss
 from .optimizers import get_optimizer
 from .random import get_rng
@@ -430,12 +430,7 @@ class Sequential:
 
     def load_state_dict(self, state):
         """Load parameters after checking every name and shape; nothing changes if anything is wrong."""
-        if not hasattr(state, "keys"):
-            raise TypeError(f"state must be a dict of arrays, got {type(state).__name__}")
-        expected, given = set(self.params), set(state)
-        missing, unknown = sorted(expected - given), sorted(given - expected)
-        if missing or unknown:
-            raise ValueError(f"state dict does not match the model: missing {missing}, unknown {unknown}")
+        check_state_names(state, self.params, "state dict")
         per_layer = [{} for _ in self.layers]
         for name, value in state.items():
             index, param = name.split(".", 1)

@@ -32,7 +32,6 @@ many small per-step products loses more to synchronisation than it gains, badly 
 B streams, with a copy of the weights; their gradients are averaged (weighted by their number of streams, so the
 result is the gradient of the whole batch), clipped and applied once, and the copies are refreshed.
 """
-import argparse
 import contextlib
 import json
 import math
@@ -42,6 +41,9 @@ import time
 
 import numpy as np
 
+from ._argtypes import non_negative_float as _non_negative_float
+from ._argtypes import positive_float as _positive_float
+from ._argtypes import positive_int as _positive_int
 from . import __version__
 from ._blas import blas_threads
 from ._validate import check_positive_float, check_positive_int
@@ -599,45 +601,6 @@ def _model_vocab(model):
 
 
 # -- the command line ------------------------------------------------------------------------------------------------
-
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
-def _positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
-
-
-def _non_negative_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
-    return value
-
-
-def _non_negative_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
-    return value
 
 
 def _has_option(parser, option):

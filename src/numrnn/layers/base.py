@@ -72,13 +72,7 @@ class Layer:
 
     def load_state_dict(self, state):
         """Copy parameters in after checking that names and shapes match exactly (torch tensors are accepted)."""
-        if not hasattr(state, "keys"):
-            raise TypeError(f"state must be a dict of arrays, got {type(state).__name__}")
-        expected, given = set(self.params), set(state)
-        missing, unknown = sorted(expected - given), sorted(given - expected)
-        if missing or unknown:
-            raise ValueError(f"state dict for {self.__class__.__name__} does not match: "
-                             f"missing {missing}, unknown {unknown}")
+        check_state_names(state, self.params, f"state dict for {self.__class__.__name__}")
         arrays = {}
         for name, value in state.items():
             array = _to_numpy(value)
@@ -106,6 +100,16 @@ class Layer:
             elif parameter.default != value:
                 parts.append(f"{key}={value!r}")
         return f"{self.__class__.__name__}({', '.join(parts)})"
+
+
+def check_state_names(state, params, what):
+    """A state dict must name exactly the parameters: say which are missing and which unknown."""
+    if not hasattr(state, "keys"):
+        raise TypeError(f"state must be a dict of arrays, got {type(state).__name__}")
+    expected, given = set(params), set(state)
+    missing, unknown = sorted(expected - given), sorted(given - expected)
+    if missing or unknown:
+        raise ValueError(f"{what} does not match: missing {missing}, unknown {unknown}")
 
 
 def _to_numpy(value):
