@@ -149,7 +149,8 @@ class Recurrent(Layer):
 
         h0: (num_layers * D, batch, H), torch's layout (LSTM: a tuple (h0, c0)); zeros if None.
         lengths: (batch,) valid steps per sequence; padded outputs are zero and never change the state.
-        time_major: x is (time, batch, input_size) and the output is time-major too.
+        time_major: x is (time, batch, input_size) and the output is time-major too; that output may be a view of
+            the layer's reused buffers, valid until its next forward (copy it to keep it).
         """
         x = as_float_array("x", x, self.dtype, ndim=3, finite=False)
         if x.shape[-1] != self.input_size:
