@@ -46,41 +46,25 @@ class GRU(Recurrent):
 
     gates = 3
 
-    def _half_columns(self):
+    def _column_scale(self):
         """(3H,): 1/2 on the columns of r and z, 1 on those of n (see _cell_forward)."""
         half = np.ones(3 * self.hidden_size, dtype=self.dtype)
         half[:2 * self.hidden_size] = 0.5
         return half
 
-    def _project(self, k, s, inputs):
-        """p_t with b_hr, b_hz added and the r, z columns halved, for every step at once:
-        x (W_ih^T * half) + (b_ih + [b_hr, b_hz, 0]) * half.
-
-        One matrix product on a contiguous copy of W_ih^T (faster than on the transposed view) and one pass for the
-        biases. Halving is exact in floating point.
-        """
-        steps, batch, features = inputs.shape
-        size, workspace = self.hidden_size, self._workspace
-        half = self._half_columns()
-        weight_t = self._derived_weight(f"weight_ih_t_{k}{s}", (features, 3 * size),
-                                        lambda out: np.multiply(self.params[f"weight_ih_l{k}{s}"].T, half, out=out))
-        projected = workspace.get(f"projected_{k}{s}", (steps, batch, 3 * size), self.dtype)
-        np.matmul(inputs.reshape(steps * batch, features), weight_t, out=projected.reshape(steps * batch, 3 * size))
-        if self.bias:
-            bias = self.params[f"bias_ih_l{k}{s}"].copy()
-            bias[:2 * size] += self.params[f"bias_hh_l{k}{s}"][:2 * size]  # b_hn is scaled by r: added per step
-            bias *= half
-            projected += bias
-        return projected
+    def _projection_bias(self, k, s):
+        """b_ih + [b_hr, b_hz, 0]: b_hn is scaled by r, so it is added per step."""
+        size = self.hidden_size
+        bias = self.params[f"bias_ih_l{k}{s}"].copy()
+        bias[:2 * size] += self.params[f"bias_hh_l{k}{s}"][:2 * size]
+        return bias
 
     def _cell_forward(self, k, s, projected, state0, mask):
         steps, batch, gate_size = projected.shape
         size, workspace = self.hidden_size, self._workspace
         # s(v) = (1 + tanh(v / 2)) / 2: projected already holds the input part of the r, z pre-activations halved,
         # W_hh^T * half gives the recurrent part halved, and the n columns are left as they are
-        half = self._half_columns()
-        weight_hh_t = self._derived_weight(f"weight_hh_t_{k}{s}", (size, gate_size),
-                                           lambda out: np.multiply(self.params[f"weight_hh_l{k}{s}"].T, half, out=out))
+        weight_hh_t = self._transposed_weight("hh", k, s)
         bias_hn = self.params[f"bias_hh_l{k}{s}"][2 * size:] if self.bias else None
         gates = projected  # turned into r, z, n in place step by step; backward reads them
         # index t + 1 holds step t and index 0 the initial state, so the previous state is a contiguous view too

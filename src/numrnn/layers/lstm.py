@@ -53,30 +53,11 @@ class LSTM(Recurrent):
         self.h_n = np.stack([h for h, _ in finals])
         self.c_n = np.stack([c for _, c in finals])
 
-    def _half_columns(self):
+    def _column_scale(self):
         """(4H,): 1/2 on the columns of i, f and o, 1 on those of g (see _cell_forward)."""
         half = np.full(4 * self.hidden_size, 0.5, dtype=self.dtype)
         half[2 * self.hidden_size:3 * self.hidden_size] = 1
         return half
-
-    def _project(self, k, s, inputs):
-        """a_t * half without its recurrent term, for every step at once: x (W_ih^T * half) + (b_ih + b_hh) * half.
-
-        One matrix product on a contiguous copy of W_ih^T (faster than on the transposed view) and one pass for both
-        biases. Halving is exact in floating point, so this is the base class's projection, halved.
-        """
-        steps, batch, features = inputs.shape
-        gate_size, workspace = 4 * self.hidden_size, self._workspace
-        half = self._half_columns()
-        weight_t = self._derived_weight(f"weight_ih_t_{k}{s}", (features, gate_size),
-                                        lambda out: np.multiply(self.params[f"weight_ih_l{k}{s}"].T, half, out=out))
-        projected = workspace.get(f"projected_{k}{s}", (steps, batch, gate_size), self.dtype)
-        np.matmul(inputs.reshape(steps * batch, features), weight_t, out=projected.reshape(steps * batch, gate_size))
-        if self.bias:
-            bias = self.params[f"bias_ih_l{k}{s}"] + self.params[f"bias_hh_l{k}{s}"]
-            bias *= half
-            projected += bias
-        return projected
 
     def _cell_forward(self, k, s, projected, state0, mask):
         steps, batch, gate_size = projected.shape
@@ -84,11 +65,9 @@ class LSTM(Recurrent):
         # s(v) = (1 + tanh(v / 2)) / 2, so one tanh call over the whole row activates all four gates:
         # [i, f, g, o] = tanh(a * half) * half + shift, half = (1/2, 1/2, 1, 1/2), shift = (1/2, 1/2, 0, 1/2) per block.
         # projected already holds the input part of a * half; W_hh^T * half gives the recurrent part.
-        half = self._half_columns()
-        weight_hh_t = self._derived_weight(f"weight_hh_t_{k}{s}", (size, gate_size),
-                                           lambda out: np.multiply(self.params[f"weight_hh_l{k}{s}"].T, half, out=out))
+        weight_hh_t = self._transposed_weight("hh", k, s)
         half_rows = workspace.get("half", (batch, gate_size), self.dtype)
-        half_rows[...] = half
+        half_rows[...] = self._column_scale()
         shift_rows = workspace.get("shift", (batch, gate_size), self.dtype)
         np.subtract(1, half_rows, out=shift_rows)
         shift_rows[:, 2 * size:3 * size] = 0

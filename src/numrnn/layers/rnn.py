@@ -54,11 +54,7 @@ class RNN(Recurrent):
     def _cell_forward(self, k, s, projected, state0, mask):
         steps, batch, size = projected.shape
         activate = ELEMENTWISE[self.nonlinearity][0]
-        # a contiguous W_hh^T: OpenBLAS multiplies small batches by it 2-3x faster than by the transposed view
-        weight_hh_t = self._derived_weight(f"weight_hh_t_{k}{s}", (size, size),
-                                           lambda out: np.copyto(out, self.params[f"weight_hh_l{k}{s}"].T))
-        if self.bias:
-            projected += self.params[f"bias_hh_l{k}{s}"]
+        weight_hh_t = self._transposed_weight("hh", k, s)
         # hidden[0] is h_{-1}; hidden[t + 1] is h_t, so h_prev and the outputs are both contiguous views
         hidden = self._workspace.get(f"hidden_{k}{s}", (steps + 1, batch, size), self.dtype)
         if state0 is None:
