@@ -17,6 +17,22 @@ def test_blas_threads_limits_and_restores():
     assert get() == 2
 
 
-def test_small_recurrences_use_one_thread_large_ones_all():
-    assert _blas.recurrence_threads(64, 256, 256).__class__.__name__ == "_GeneratorContextManager"
-    assert _blas.recurrence_threads(64, 512, 512).__class__.__name__ == "nullcontext"
+@pytest.mark.parametrize("batch, hidden, gate_size, threads", [
+    (16, 128, 256, 1),    # 0.5M multiply-adds a step: one thread is as fast
+    (1, 512, 2048, 1),    # one row (sampling): always one thread
+    (32, 128, 512, 2),    # 2M: two threads are ~1.8x faster on an idle machine
+    (64, 512, 2048, 2),
+])
+def test_recurrence_threads_by_step_size(batch, hidden, gate_size, threads):
+    handles = _blas._openblas_handles()
+    if not handles:
+        pytest.skip("NumPy's BLAS here is not OpenBLAS")
+    get, put = handles[0]
+    before = get()
+    put(2)
+    try:
+        with _blas.recurrence_threads(batch, hidden, gate_size):
+            assert get() == threads
+        assert get() == 2
+    finally:
+        put(before)

@@ -64,14 +64,17 @@ def blas_threads(count):
                 put(before)
 
 
-#: a time step's multiply-adds below which the recurrence runs on one BLAS thread. Measured on 2 cores: a sampling
-#: step (1 x 512 x 2048, 1M) is 17x faster on one thread under load; batch 64 x 256 x 256 (4M) gains under load
-#: and loses 4% idle; from batch 64 x 512 x 512 (17M) on, two threads win by 10-18% on an idle machine.
-SMALL_STEP = 8 * 1024 * 1024
+#: a time step's multiply-adds below which the recurrence runs on one BLAS thread. Measured on 2 idle cores
+#: (W (G*H, K) times (K, B), the unit-major step): 512 x 128 x 8 (0.5M) takes the same time on one thread as on
+#: two; 512 x 128 x 16 (1M) 25 us on one against 17 on two; 512 x 128 x 32 (2M) 51 against 28.
+SMALL_STEP = 1024 * 1024
 
 
 def recurrence_threads(batch, hidden, gate_size):
-    """A context for a time loop whose step multiplies (batch, hidden) by (hidden, gate_size)."""
-    if batch * hidden * gate_size < SMALL_STEP:
+    """A context for a time loop whose step multiplies (batch, hidden) by (hidden, gate_size).
+
+    One row (sampling) always runs on one thread: the product is then bound by memory, and two threads, 1.9x
+    faster on an idle machine, were 17x slower on a loaded one (a 512-unit LSTM step: 2.8 ms against 0.16)."""
+    if batch == 1 or batch * hidden * gate_size < SMALL_STEP:
         return blas_threads(1)
     return contextlib.nullcontext()

@@ -45,85 +45,103 @@ class GRU(Recurrent):
     """
 
     gates = 3
+    unit_major = True
 
-    def _column_scale(self):
-        """(3H,): 1/2 on the columns of r and z, 1 on those of n (see _cell_forward)."""
-        half = np.ones(3 * self.hidden_size, dtype=self.dtype)
-        half[:2 * self.hidden_size] = 0.5
-        return half
+    def _stacked_weight(self, k, s):
+        """One (4H, H + 1 + in) matrix whose row blocks, multiplied by row slices of the stacked step inputs
+        [h_{t-1}; 1; x_t], give each part of a step in one product:
 
-    def _projection_bias(self, k, s):
-        """b_ih + [b_hr, b_hz, 0]: b_hn is scaled by r, so it is added per step."""
-        size = self.hidden_size
-        bias = self.params[f"bias_ih_l{k}{s}"].copy()
-        bias[:2 * size] += self.params[f"bias_hh_l{k}{s}"][:2 * size]
-        return bias
+            rows 0:2H   [W_hr; W_hz] | b_ir + b_hr; b_iz + b_hz | [W_ir; W_iz]    (all halved)  -> r, z pre-activations
+            rows 2H:3H  W_hn | b_hn                (columns :H + 1, by [h; 1])                 -> q_n = W_hn h + b_hn
+            rows 3H:4H  b_in | W_in                (columns H:, by [1; x])                     -> p_n = W_in x + b_in
 
-    def _cell_forward(self, k, s, projected, state0, mask):
-        steps, batch, gate_size = projected.shape
-        size, workspace = self.hidden_size, self._workspace
-        # s(v) = (1 + tanh(v / 2)) / 2: projected already holds the input part of the r, z pre-activations halved,
-        # W_hh^T * half gives the recurrent part halved, and the n columns are left as they are
-        weight_hh_t = self._transposed_weight("hh", k, s)
-        bias_hn = self.params[f"bias_hh_l{k}{s}"][2 * size:] if self.bias else None
-        gates = projected  # turned into r, z, n in place step by step; backward reads them
-        # index t + 1 holds step t and index 0 the initial state, so the previous state is a contiguous view too
-        hidden = workspace.get(f"hidden_{k}{s}", (steps + 1, batch, size), self.dtype)
-        recurrent_n = workspace.get(f"recurrent_n_{k}{s}", (steps, batch, size), self.dtype)  # q_n, for backward
-        recurrent = workspace.get("recurrent", (batch, gate_size), self.dtype)
-        product = workspace.get("product", (batch, size), self.dtype)
+        (without bias, the column of biases is absent). The unused corners are never read."""
+        size, ones = self.hidden_size, int(self.bias)
+        weight_ih, weight_hh = self.params[f"weight_ih_l{k}{s}"], self.params[f"weight_hh_l{k}{s}"]
+        bias_ih, bias_hh = self.params.get(f"bias_ih_l{k}{s}"), self.params.get(f"bias_hh_l{k}{s}")
+        x_columns = slice(size + ones, None)
+
+        def build(out):
+            np.multiply(weight_hh[:2 * size], 0.5, out=out[:2 * size, :size])
+            np.multiply(weight_ih[:2 * size], 0.5, out=out[:2 * size, x_columns])
+            out[2 * size:3 * size, :size] = weight_hh[2 * size:]
+            out[3 * size:, x_columns] = weight_ih[2 * size:]
+            if self.bias:
+                np.add(bias_ih[:2 * size], bias_hh[:2 * size], out=out[:2 * size, size])
+                out[:2 * size, size] *= 0.5
+                out[2 * size:3 * size, size] = bias_hh[2 * size:]
+                out[3 * size:, size] = bias_ih[2 * size:]
+
+        return self._derived_weight(f"weight_stacked_{k}{s}", (4 * size, size + ones + weight_ih.shape[1]), build)
+
+    def _cell_forward(self, k, s, stacked, state0, mask):
+        steps = stacked.shape[0] - 1
+        batch, size, workspace = stacked.shape[2], self.hidden_size, self._workspace
+        ones = int(self.bias)
+        # s(v) = (1 + tanh(v / 2)) / 2: the r, z rows of the stacked weight are halved, so one tanh call and two
+        # scalar operations activate r and z together
+        weight = self._stacked_weight(k, s)
+        weight_rz, weight_qn, weight_pn = weight[:2 * size], weight[2 * size:3 * size, :size + ones], weight[3 * size:, size:]
+        gates = workspace.get(f"gates_{k}{s}", (steps, 3 * size, batch), self.dtype)  # r, z, n; backward reads them
+        recurrent_n = workspace.get(f"recurrent_n_{k}{s}", (steps, size, batch), self.dtype)  # q_n, for backward
+        hidden = stacked[:, :size]  # h_{t-1} at index t, h_t at t + 1
         if state0 is None:
             hidden[0].fill(0)
         else:
-            hidden[0] = state0[0]
-        frozen = None
-        if mask is not None:  # past its end a sequence keeps its state; a full-shape mask keeps copyto contiguous
-            frozen = workspace.get("frozen", (steps, batch, size), np.bool_)
-            np.logical_not(mask, out=frozen)
+            hidden[0] = state0[0].T
+        frozen = None if mask is None else ~mask.transpose(0, 2, 1)  # (T, 1, B): past its end a sequence keeps its state
         for t in range(steps):
-            p = gates[t]
-            rz, r, z, n = p[:, :2 * size], p[:, :size], p[:, size:2 * size], p[:, 2 * size:]
+            gate, q_n, inputs = gates[t], recurrent_n[t], stacked[t]
+            rz, r, z, n = gate[:2 * size], gate[:size], gate[size:2 * size], gate[2 * size:]
             if t or state0 is not None:
-                np.matmul(hidden[t], weight_hh_t, out=recurrent)
-                rz += recurrent[:, :2 * size]
+                np.matmul(weight_rz, inputs, out=rz)
+                np.matmul(weight_qn, inputs[:size + ones], out=q_n)
             else:  # a zero h_{-1} adds nothing
-                recurrent.fill(0)
+                np.matmul(weight_rz[:, size:], inputs[size:], out=rz)
+                if self.bias:
+                    q_n[...] = weight_qn[:, size:]
+                else:
+                    q_n.fill(0)
+            np.matmul(weight_pn, inputs[size:], out=n)
             np.tanh(rz, out=rz)  # r and z in one call
             rz *= 0.5
             rz += 0.5
-            q_n = recurrent_n[t]
-            if bias_hn is None:
-                q_n[...] = recurrent[:, 2 * size:]
-            else:
-                np.add(recurrent[:, 2 * size:], bias_hn, out=q_n)
-            np.multiply(r, q_n, out=product)
-            n += product
-            np.tanh(n, out=n)
             h = hidden[t + 1]
+            np.multiply(r, q_n, out=h)  # h as scratch for r * q_n
+            n += h
+            np.tanh(n, out=n)
             np.subtract(hidden[t], n, out=h)  # h_t = n + z (h_{t-1} - n)
             h *= z
             h += n
             if frozen is not None:
                 np.copyto(h, hidden[t], where=frozen[t])
-        cache = (gates, recurrent_n, hidden)
-        return hidden[1:], (hidden[steps].copy(),), cache
+        # the layer's outputs and backward's h_{t-1} as (T, B, H) rows, one transposing copy for all steps
+        hidden_rows = workspace.get(f"hidden_rows_{k}{s}", (steps + 1, batch, size), self.dtype)
+        np.copyto(hidden_rows, hidden.transpose(0, 2, 1))
+        cache = (gates, recurrent_n, hidden, hidden_rows)
+        return hidden_rows[1:], (hidden_rows[steps].copy(),), cache
 
     def _cell_backward(self, k, s, cache, grad_outputs):
-        gates, recurrent_n, hidden = cache
+        gates, recurrent_n, hidden, hidden_rows = cache
         steps, batch, size = grad_outputs.shape
         workspace = self._workspace
-        weight_hh = self.params[f"weight_hh_l{k}{s}"]
-        grad_projected = workspace.get(f"grad_projected_{k}{s}", gates.shape, self.dtype)
-        grad_recurrent = workspace.get(f"grad_recurrent_{k}{s}", gates.shape, self.dtype)
-        grad_h_future = workspace.get("grad_h", (batch, size), self.dtype, zero=True)  # dh_{t+1} z + dq_{t+1} W_hh
-        grad_h = workspace.get("grad_total", (batch, size), self.dtype)
-        product = workspace.get("product", (batch, size), self.dtype)
+        weight_hh_t = self.params[f"weight_hh_l{k}{s}"].T
+        grad_hidden = workspace.get("grad_hidden", (steps, size, batch), self.dtype)
+        np.copyto(grad_hidden, grad_outputs.transpose(0, 2, 1))
+        # torch's gate order r, z, n, laid out (3H, T, B) so the weight gradients are plain matrix products
+        grad_projected = workspace.get(f"grad_projected_{k}{s}", (3 * size, steps, batch), self.dtype)
+        grad_recurrent = workspace.get(f"grad_recurrent_{k}{s}", (3 * size, steps, batch), self.dtype)
+        dq = workspace.get("grad_step", (3 * size, batch), self.dtype)
+        dp_n = workspace.get("grad_step_n", (size, batch), self.dtype)
+        grad_h_future = workspace.get("grad_h", (size, batch), self.dtype, zero=True)  # dh_{t+1} z + W_hh^T dq_{t+1}
+        grad_h = workspace.get("grad_total", (size, batch), self.dtype)
+        product = workspace.get("product", (size, batch), self.dtype)
+        dq_rz, dq_r, dq_z, dq_n = dq[:2 * size], dq[:size], dq[size:2 * size], dq[2 * size:]
         # everything per step, while the step's gates are in cache: a pass over all steps at once is slower
         for t in reversed(range(steps)):
-            gate, dp, dq, q_n = gates[t], grad_projected[t], grad_recurrent[t], recurrent_n[t]
-            r, z, n = gate[:, :size], gate[:, size:2 * size], gate[:, 2 * size:]
-            dq_r, dq_z, dq_n, dp_n = dq[:, :size], dq[:, size:2 * size], dq[:, 2 * size:], dp[:, 2 * size:]
-            np.add(grad_outputs[t], grad_h_future, out=grad_h)  # dh
+            gate, q_n = gates[t], recurrent_n[t]
+            r, z, n = gate[:size], gate[size:2 * size], gate[2 * size:]
+            np.add(grad_hidden[t], grad_h_future, out=grad_h)   # dh
             np.subtract(1, z, out=product)
             product *= grad_h                                    # dh (1 - z)
             np.multiply(n, n, out=dp_n)
@@ -137,9 +155,11 @@ class GRU(Recurrent):
             np.subtract(hidden[t], n, out=dq_z)
             dq_z *= product
             dq_z *= z                                            # dq_z
-            dp[:, :2 * size] = dq[:, :2 * size]                  # dp_r = dq_r, dp_z = dq_z
+            grad_recurrent[:, t] = dq
+            grad_projected[:2 * size, t] = dq_rz                 # dp_r = dq_r, dp_z = dq_z
+            grad_projected[2 * size:, t] = dp_n
             if t:  # at t = 0 this would be the gradient of h0, which nobody asks for
-                np.matmul(dq, weight_hh, out=grad_h_future)
+                np.matmul(weight_hh_t, dq, out=grad_h_future)
                 np.multiply(grad_h, z, out=product)
                 grad_h_future += product
-        return grad_projected, grad_recurrent, hidden[:-1]
+        return grad_projected, grad_recurrent, hidden_rows[:-1]

@@ -53,49 +53,62 @@ class LSTM(Recurrent):
         self.h_n = np.stack([h for h, _ in finals])
         self.c_n = np.stack([c for _, c in finals])
 
+    unit_major = True
+
+    def _internal_rows(self):
+        """Gate rows in the order i, f, o, g: the three sigmoid blocks side by side (see _cell_forward)."""
+        size = self.hidden_size
+        return np.r_[0:2 * size, 3 * size:4 * size, 2 * size:3 * size]
+
     def _column_scale(self):
-        """(4H,): 1/2 on the columns of i, f and o, 1 on those of g (see _cell_forward)."""
+        """(4H,) in the internal order i, f, o, g: 1/2 on the sigmoid gates' rows, 1 on those of g."""
         half = np.full(4 * self.hidden_size, 0.5, dtype=self.dtype)
-        half[2 * self.hidden_size:3 * self.hidden_size] = 1
+        half[3 * self.hidden_size:] = 1
         return half
 
-    def _cell_forward(self, k, s, projected, state0, mask):
-        steps, batch, gate_size = projected.shape
-        size, workspace = self.hidden_size, self._workspace
-        # s(v) = (1 + tanh(v / 2)) / 2, so one tanh call over the whole row activates all four gates:
-        # [i, f, g, o] = tanh(a * half) * half + shift, half = (1/2, 1/2, 1, 1/2), shift = (1/2, 1/2, 0, 1/2) per block.
-        # projected already holds the input part of a * half; W_hh^T * half gives the recurrent part.
-        weight_hh_t = self._transposed_weight("hh", k, s)
-        half_rows = workspace.get("half", (batch, gate_size), self.dtype)
-        half_rows[...] = self._column_scale()
-        shift_rows = workspace.get("shift", (batch, gate_size), self.dtype)
-        np.subtract(1, half_rows, out=shift_rows)
-        shift_rows[:, 2 * size:3 * size] = 0
-        gates = projected  # turned into i, f, g, o in place step by step; backward reads them
-        # index t + 1 holds step t and index 0 the initial state, so the previous state is a contiguous view too
-        hidden = workspace.get(f"hidden_{k}{s}", (steps + 1, batch, size), self.dtype)
-        cells = workspace.get(f"cells_{k}{s}", (steps + 1, batch, size), self.dtype)
-        tanh_cells = workspace.get(f"tanh_cells_{k}{s}", (steps, batch, size), self.dtype)
-        recurrent = workspace.get("recurrent", (batch, gate_size), self.dtype)
-        product = workspace.get("product", (batch, size), self.dtype)
+    def _stacked_weight(self, k, s):
+        """[W_hh | b_ih + b_hh | W_ih] (4H, H + 1 + in), rows in the internal order i, f, o, g and scaled by
+        _column_scale: one product by the stacked step inputs [h_{t-1}; 1; x_t] gives a step's pre-activations."""
+        size, ones, rows, scale = self.hidden_size, int(self.bias), self._internal_rows(), self._column_scale()[:, None]
+        weight_ih, weight_hh = self.params[f"weight_ih_l{k}{s}"], self.params[f"weight_hh_l{k}{s}"]
+
+        def build(out):
+            np.multiply(weight_hh[rows], scale, out=out[:, :size])
+            if self.bias:
+                np.multiply(self._projection_bias(k, s)[rows, None], scale, out=out[:, size:size + 1])
+            np.multiply(weight_ih[rows], scale, out=out[:, size + ones:])
+
+        return self._derived_weight(f"weight_stacked_{k}{s}", (4 * size, size + ones + weight_ih.shape[1]), build)
+
+    def _cell_forward(self, k, s, stacked, state0, mask):
+        steps = stacked.shape[0] - 1
+        batch, size, workspace = stacked.shape[2], self.hidden_size, self._workspace
+        # s(v) = (1 + tanh(v / 2)) / 2, so one tanh call over the whole (4H, B) block activates all four gates;
+        # the rows of i, f, o come first and arrive halved (the stacked weight is scaled), so two scalar operations
+        # on the first 3H rows finish the sigmoids.
+        weight = self._stacked_weight(k, s)
+        gates = workspace.get(f"gates_{k}{s}", (steps, 4 * size, batch), self.dtype)  # i, f, o, g; backward reads them
+        hidden = stacked[:, :size]  # h_{t-1} at index t, h_t at t + 1
+        cells = workspace.get(f"cells_{k}{s}", (steps + 1, size, batch), self.dtype)
+        tanh_cells = workspace.get(f"tanh_cells_{k}{s}", (steps, size, batch), self.dtype)
+        product = workspace.get("product", (size, batch), self.dtype)
         if state0 is None:
             hidden[0].fill(0)
             cells[0].fill(0)
         else:
-            hidden[0], cells[0] = state0
-        frozen = None
-        if mask is not None:  # past its end a sequence keeps its state; a full-shape mask keeps copyto contiguous
-            frozen = workspace.get("frozen", (steps, batch, size), np.bool_)
-            np.logical_not(mask, out=frozen)
+            hidden[0], cells[0] = state0[0].T, state0[1].T
+        frozen = None if mask is None else ~mask.transpose(0, 2, 1)  # (T, 1, B): past its end a sequence keeps its state
         for t in range(steps):
             a = gates[t]
-            if t or state0 is not None:  # a zero h_{-1} adds nothing
-                np.matmul(hidden[t], weight_hh_t, out=recurrent)
-                a += recurrent
+            if t or state0 is not None:
+                np.matmul(weight, stacked[t], out=a)
+            else:  # a zero h_{-1} adds nothing
+                np.matmul(weight[:, size:], stacked[t, size:], out=a)
             np.tanh(a, out=a)
-            a *= half_rows
-            a += shift_rows
-            i, f, g, o = a[:, :size], a[:, size:2 * size], a[:, 2 * size:3 * size], a[:, 3 * size:]
+            sigmoids = a[:3 * size]
+            sigmoids *= 0.5
+            sigmoids += 0.5
+            i, f, o, g = a[:size], a[size:2 * size], a[2 * size:3 * size], a[3 * size:]
             c, h = cells[t + 1], hidden[t + 1]
             np.multiply(f, cells[t], out=c)
             np.multiply(i, g, out=product)
@@ -105,31 +118,38 @@ class LSTM(Recurrent):
             if frozen is not None:
                 np.copyto(h, hidden[t], where=frozen[t])
                 np.copyto(c, cells[t], where=frozen[t])
-        cache = (gates, hidden, cells, tanh_cells)
-        return hidden[1:], (hidden[steps].copy(), cells[steps].copy()), cache
+        # the layer's outputs and backward's h_{t-1} as (T, B, H) rows, one transposing copy for all steps
+        hidden_rows = workspace.get(f"hidden_rows_{k}{s}", (steps + 1, batch, size), self.dtype)
+        np.copyto(hidden_rows, hidden.transpose(0, 2, 1))
+        cache = (gates, hidden, cells, tanh_cells, hidden_rows)
+        return hidden_rows[1:], (hidden_rows[steps].copy(), cells[steps].T.copy()), cache
 
     def _cell_backward(self, k, s, cache, grad_outputs):
-        gates, hidden, cells, tanh_cells = cache
+        gates, hidden, cells, tanh_cells, hidden_rows = cache
         steps, batch, size = grad_outputs.shape
         workspace = self._workspace
-        weight_hh = self.params[f"weight_hh_l{k}{s}"]
-        grad_gates = workspace.get(f"grad_gates_{k}{s}", gates.shape, self.dtype)
-        grad_h_future = workspace.get("grad_h", (batch, size), self.dtype, zero=True)  # da_{t+1} W_hh
-        grad_c = workspace.get("grad_c", (batch, size), self.dtype, zero=True)         # dc_{t+1} f_{t+1}, then dc
-        grad_h = workspace.get("grad_total", (batch, size), self.dtype)
-        product = workspace.get("product", (batch, size), self.dtype)
+        weight_hh_t = self.params[f"weight_hh_l{k}{s}"].T
+        grad_hidden = workspace.get("grad_hidden", (steps, size, batch), self.dtype)
+        np.copyto(grad_hidden, grad_outputs.transpose(0, 2, 1))
+        # torch's gate order i, f, g, o, laid out (4H, T, B) so the weight gradients are plain matrix products
+        grad_gates = workspace.get(f"grad_gates_{k}{s}", (4 * size, steps, batch), self.dtype)
+        da = workspace.get("grad_step", (4 * size, batch), self.dtype)
+        grad_h_future = workspace.get("grad_h", (size, batch), self.dtype, zero=True)  # W_hh^T da_{t+1}
+        grad_c = workspace.get("grad_c", (size, batch), self.dtype, zero=True)         # dc_{t+1} f_{t+1}, then dc
+        grad_h = workspace.get("grad_total", (size, batch), self.dtype)
+        product = workspace.get("product", (size, batch), self.dtype)
+        da_if, da_i, da_f, da_g, da_o = da[:2 * size], da[:size], da[size:2 * size], da[2 * size:3 * size], da[3 * size:]
         # everything per step, while the step's gates are in cache: a pass over all steps at once is slower
         for t in reversed(range(steps)):
-            gate, da, tanh_c = gates[t], grad_gates[t], tanh_cells[t]
-            i, f, g, o = gate[:, :size], gate[:, size:2 * size], gate[:, 2 * size:3 * size], gate[:, 3 * size:]
-            da_i, da_f, da_g, da_o = da[:, :size], da[:, size:2 * size], da[:, 2 * size:3 * size], da[:, 3 * size:]
-            np.add(grad_outputs[t], grad_h_future, out=grad_h)  # dh
+            gate, tanh_c = gates[t], tanh_cells[t]
+            i, f, o, g = gate[:size], gate[size:2 * size], gate[2 * size:3 * size], gate[3 * size:]
+            np.add(grad_hidden[t], grad_h_future, out=grad_h)   # dh
             np.multiply(hidden[t + 1], tanh_c, out=product)
             np.subtract(o, product, out=product)                 # o (1 - tanh(c)^2) = o - h tanh(c)
             product *= grad_h
             grad_c += product                                    # dc
-            np.subtract(1, gate, out=da)
-            da *= gate                                           # i (1 - i), f (1 - f), -, o (1 - o)
+            np.subtract(1, gate[:2 * size], out=da_if)
+            da_if *= gate[:2 * size]                             # i (1 - i), f (1 - f)
             da_i *= g
             da_i *= grad_c
             da_f *= cells[t]
@@ -138,9 +158,12 @@ class LSTM(Recurrent):
             np.subtract(1, da_g, out=da_g)
             da_g *= i
             da_g *= grad_c
+            np.subtract(1, o, out=da_o)
+            da_o *= o
             da_o *= tanh_c
             da_o *= grad_h
+            grad_gates[:, t] = da
             if t:  # at t = 0 these would be the gradients of h0 and c0, which nobody asks for
                 grad_c *= f
-                np.matmul(da, weight_hh, out=grad_h_future)
-        return grad_gates, grad_gates, hidden[:-1]
+                np.matmul(weight_hh_t, da, out=grad_h_future)
+        return grad_gates, grad_gates, hidden_rows[:-1]
