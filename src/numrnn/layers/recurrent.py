@@ -237,28 +237,16 @@ class Recurrent(Layer):
         """h_n (and for LSTM c_n) in torch's layout (num_layers * D, batch, H)."""
         self.h_n = np.stack([f[0] for f in finals])
 
-    def _column_scale(self):
-        """(G*H,) factors folded into W_ih^T, W_hh^T and the projected bias, or None for none. LSTM and GRU halve
-        their sigmoid columns, so that one tanh call activates every gate: s(v) = (1 + tanh(v / 2)) / 2."""
-        return None
-
     def _projection_bias(self, k, s):
-        """The bias added with the input projection: b_ih + b_hh, as both enter the same pre-activation (GRU keeps
-        b_hn apart, since r scales it)."""
+        """The bias added with the input projection: b_ih + b_hh, as both enter the same pre-activation."""
         return self.params[f"bias_ih_l{k}{s}"] + self.params[f"bias_hh_l{k}{s}"]
 
     def _transposed_weight(self, kind, k, s):
-        """A contiguous copy of W_{kind}^T, scaled by _column_scale: OpenBLAS multiplies small batches by it 2-3x
-        faster than by the transposed view. Built on every forward, once inside frozen_weights()."""
-        weight, scale = self.params[f"weight_{kind}_l{k}{s}"], self._column_scale()
-
-        def build(out):
-            if scale is None:
-                np.copyto(out, weight.T)
-            else:
-                np.multiply(weight.T, scale, out=out)
-
-        return self._derived_weight(f"weight_{kind}_t_{k}{s}", weight.shape[::-1], build)
+        """A contiguous copy of W_{kind}^T: OpenBLAS multiplies small batches by it 2-3x faster than by the
+        transposed view. Built on every forward, once inside frozen_weights()."""
+        weight = self.params[f"weight_{kind}_l{k}{s}"]
+        return self._derived_weight(f"weight_{kind}_t_{k}{s}", weight.shape[::-1],
+                                    lambda out: np.copyto(out, weight.T))
 
     def _internal_rows(self):
         """A unit-major cell's gate rows in the order its loops keep them (an index array into torch's rows), or
@@ -266,7 +254,7 @@ class Recurrent(Layer):
         return None
 
     def _project(self, k, s, inputs):
-        """x W_ih^T + bias for every time step in one matrix product, into a reused buffer (scaled by columns).
+        """x W_ih^T + bias for every time step in one matrix product, into a reused buffer.
 
         Unit-major cells get the stacked step inputs instead (see _stack_inputs)."""
         if self.unit_major:
@@ -277,11 +265,7 @@ class Recurrent(Layer):
         projected = self._workspace.get(f"projected_{k}{s}", (steps, batch, gate_size), self.dtype)
         np.matmul(inputs.reshape(steps * batch, features), weight_t, out=projected.reshape(steps * batch, gate_size))
         if self.bias:
-            bias = self._projection_bias(k, s)
-            scale = self._column_scale()
-            if scale is not None:
-                bias *= scale
-            projected += bias
+            projected += self._projection_bias(k, s)
         return projected
 
     def _stack_inputs(self, k, s, inputs):
@@ -441,11 +425,13 @@ class Recurrent(Layer):
 
     # -- the cell: what a subclass supplies ------------------------------------------------------------------------
     def _cell_forward(self, k, s, projected, state0, mask):
-        """projected (T, B, G*H) holds x W_ih^T + _projection_bias (scaled by _column_scale) and may be overwritten; state0 a tuple of (B, H) or None;
-        mask (T, B, 1) bool or None. Returns (outputs (T, B, H), final state tuple, cache)."""
+        """projected (T, B, G*H) holds x W_ih^T + _projection_bias and may be overwritten (unit-major cells get the
+        stacked step inputs of _stack_inputs and fill their h rows); state0 a tuple of (B, H) or None; mask
+        (T, B, 1) bool or None. Returns (outputs (T, B, H), final state tuple of (B, H), cache)."""
         raise NotImplementedError
 
     def _cell_backward(self, k, s, cache, grad_outputs):
-        """grad_outputs (T, B, H) contiguous, in processing order. Returns (grad_projected (T, B, G*H), the
-        gradient of the recurrent pre-activation h_{t-1} W_hh^T + b_hh (T, B, G*H), h_prev (T, B, H))."""
+        """grad_outputs (T, B, H) contiguous, in processing order. Returns (grad_projected, the gradient of the
+        recurrent pre-activation h_{t-1} W_hh^T + b_hh, h_prev (T, B, H)); the two gradients are (T, B, G*H), or
+        for unit-major cells (G*H, T, B) with rows in the cell's _internal_rows order."""
         raise NotImplementedError
