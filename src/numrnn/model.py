@@ -203,7 +203,8 @@ class Sequential:
 
     def _test_step(self, x, y, lengths):
         self.eval()
-        output = self.forward(x, lengths)
+        with self.inference():
+            output = self.forward(x, lengths)
         y_layout = self._to_output_layout(y)
         mask = self._position_mask(lengths, x.shape[1] if x.ndim > 1 else 1)
         logs = {"loss": float(self.loss.forward(output, y_layout, mask=mask, checked=mask is None))}
@@ -308,7 +309,7 @@ class Sequential:
         chunked = (self._is_sequence_input(X) and lengths is None and X.shape[1] > chunk_size
                    and all(layer.return_sequences and not layer.bidirectional for layer in recurrent))
         outputs = []
-        with self.frozen_weights():
+        with self.inference():
             for start in range(0, X.shape[0], batch_size):
                 stop = start + batch_size
                 if chunked:
@@ -325,6 +326,16 @@ class Sequential:
             for layer in self.layers:
                 if hasattr(layer, "frozen_weights"):
                     stack.enter_context(layer.frozen_weights())
+            yield self
+
+    @contextlib.contextmanager
+    def inference(self):
+        """Forward only inside (predict, evaluate, sampling): recurrent layers keep nothing for backward and build
+        their derived weight copies once (see Recurrent.inference)."""
+        with contextlib.ExitStack() as stack:
+            for layer in self.layers:
+                if hasattr(layer, "inference"):
+                    stack.enter_context(layer.inference())
             yield self
 
     def _prediction(self, output):

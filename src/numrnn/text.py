@@ -253,7 +253,7 @@ def _nll_rows(model, inputs, targets, counted, chunk_size=None):
     chunk_size = chunk_size or max(32, min(2048, 8192 // rows))
     total = 0.0
     model.eval()
-    with _own_state(model):
+    with _own_state(model), model.inference():
         for begin in range(0, width, chunk_size):
             window = slice(begin, begin + chunk_size)
             logits = model.forward(inputs[:, window])  # (T, B, V): a batch with a time axis runs time-major
@@ -561,7 +561,7 @@ def generate(model, length, temperature=1.0, prime=None, seed=None):
     rng = np.random.default_rng(seed)
     generated = []
     model.eval()
-    with _own_state(model), model.frozen_weights():
+    with _own_state(model), model.inference():
         logits = model.forward(prime_ids[None, :])[-1, 0]  # time-major (T, 1, V): the last step's logits
         for _ in range(length):
             next_id = _draw(logits, temperature, rng)

@@ -82,8 +82,10 @@ class GRU(Recurrent):
         # scalar operations activate r and z together
         weight = self._stacked_weight(k, s)
         weight_rz, weight_qn, weight_pn = weight[:2 * size], weight[2 * size:3 * size, :size + ones], weight[3 * size:, size:]
-        gates = workspace.get(f"gates_{k}{s}", (steps, 3 * size, batch), self.dtype)  # r, z, n; backward reads them
-        recurrent_n = workspace.get(f"recurrent_n_{k}{s}", (steps, size, batch), self.dtype)  # q_n, for backward
+        # inside inference() nothing is kept for backward: one step's gates and q_n are reused at every step
+        keep = not self._inference
+        gates = workspace.get(f"gates_{k}{s}", (steps if keep else 1, 3 * size, batch), self.dtype)  # r, z, n
+        recurrent_n = workspace.get(f"recurrent_n_{k}{s}", (steps if keep else 1, size, batch), self.dtype)  # q_n
         hidden = stacked[:, :size]  # h_{t-1} at index t, h_t at t + 1
         if state0 is None:
             hidden[0].fill(0)
@@ -91,7 +93,8 @@ class GRU(Recurrent):
             hidden[0] = state0[0].T
         frozen = None if mask is None else ~mask.transpose(0, 2, 1)  # (T, 1, B): past its end a sequence keeps its state
         for t in range(steps):
-            gate, q_n, inputs = gates[t], recurrent_n[t], stacked[t]
+            slot = t if keep else 0
+            gate, q_n, inputs = gates[slot], recurrent_n[slot], stacked[t]
             rz, r, z, n = gate[:2 * size], gate[:size], gate[size:2 * size], gate[2 * size:]
             if t or state0 is not None:
                 np.matmul(weight_rz, inputs, out=rz)

@@ -100,10 +100,13 @@ class LSTM(Recurrent):
         # the rows of o, i, f come first and arrive halved (the stacked weight is scaled), so two scalar operations
         # on the first 3H rows finish the sigmoids.
         weight = self._stacked_weight(k, s)
-        gates = workspace.get(f"gates_{k}{s}", (steps, 4 * size, batch), self.dtype)  # o, i, f, g; backward reads them
+        # inside inference() nothing is kept for backward: one step's gates and tanh(c), and two cell states, are
+        # reused at every step (the slots below), so they stay in cache
+        keep = not self._inference
+        gates = workspace.get(f"gates_{k}{s}", (steps if keep else 1, 4 * size, batch), self.dtype)  # o, i, f, g
         hidden = stacked[:, :size]  # h_{t-1} at index t, h_t at t + 1
-        cells = workspace.get(f"cells_{k}{s}", (steps + 1, size, batch), self.dtype)
-        tanh_cells = workspace.get(f"tanh_cells_{k}{s}", (steps, size, batch), self.dtype)
+        cells = workspace.get(f"cells_{k}{s}", (steps + 1 if keep else 2, size, batch), self.dtype)
+        tanh_cells = workspace.get(f"tanh_cells_{k}{s}", (steps if keep else 1, size, batch), self.dtype)
         product = workspace.get("product", (size, batch), self.dtype)
         if state0 is None:
             hidden[0].fill(0)
@@ -112,7 +115,8 @@ class LSTM(Recurrent):
             hidden[0], cells[0] = state0[0].T, state0[1].T
         frozen = None if mask is None else ~mask.transpose(0, 2, 1)  # (T, 1, B): past its end a sequence keeps its state
         for t in range(steps):
-            a = gates[t]
+            slot, c_prev, c = (t, cells[t], cells[t + 1]) if keep else (0, cells[t % 2], cells[(t + 1) % 2])
+            a, tanh_c, h = gates[slot], tanh_cells[slot], hidden[t + 1]
             if t or state0 is not None:
                 np.matmul(weight, stacked[t], out=a)
             else:  # a zero h_{-1} adds nothing
@@ -122,20 +126,20 @@ class LSTM(Recurrent):
             sigmoids *= 0.5
             sigmoids += 0.5
             o, i, f, g = a[:size], a[size:2 * size], a[2 * size:3 * size], a[3 * size:]
-            c, h = cells[t + 1], hidden[t + 1]
-            np.multiply(f, cells[t], out=c)
+            np.multiply(f, c_prev, out=c)
             np.multiply(i, g, out=product)
             c += product
-            np.tanh(c, out=tanh_cells[t])
-            np.multiply(o, tanh_cells[t], out=h)
+            np.tanh(c, out=tanh_c)
+            np.multiply(o, tanh_c, out=h)
             if frozen is not None:
                 np.copyto(h, hidden[t], where=frozen[t])
-                np.copyto(c, cells[t], where=frozen[t])
+                np.copyto(c, c_prev, where=frozen[t])
         # the layer's outputs and backward's h_{t-1} as (T, B, H) rows, one transposing copy for all steps
         hidden_rows = workspace.get(f"hidden_rows_{k}{s}", (steps + 1, batch, size), self.dtype)
         np.copyto(hidden_rows, hidden.transpose(0, 2, 1))
         cache = (gates, hidden, cells, tanh_cells, hidden_rows)
-        return hidden_rows[1:], (hidden_rows[steps].copy(), cells[steps].T.copy()), cache
+        final_cell = cells[steps if keep else steps % 2]
+        return hidden_rows[1:], (hidden_rows[steps].copy(), final_cell.T.copy()), cache
 
     def _cell_backward(self, k, s, cache, grad_outputs):
         gates, hidden, cells, tanh_cells, hidden_rows = cache

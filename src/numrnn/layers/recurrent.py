@@ -66,6 +66,7 @@ class Recurrent(Layer):
         #: set True to keep, after each backward, the norm of the gradient that reaches each time step
         self.record_step_gradients = False
         self._weights_frozen = False
+        self._inference = False
         self._derived_ready = set()
         self.step_gradient_norms = None
         self._init_params()
@@ -198,7 +199,7 @@ class Recurrent(Layer):
         self._set_final_states(finals)
         if self.stateful:
             self._carried_states = finals
-        self._cache = (layer_caches, lengths, steps, batch, time_major, x.shape)
+        self._cache = "inference" if self._inference else (layer_caches, lengths, steps, batch, time_major, x.shape)
         if not self.return_sequences:
             last = finals[-self.num_directions:]
             return np.concatenate([f[0] for f in last], axis=-1) if self.num_directions == 2 else last[0][0].copy()
@@ -219,6 +220,19 @@ class Recurrent(Layer):
         finally:
             self._weights_frozen = previous
             self._derived_ready.clear()
+
+    @contextlib.contextmanager
+    def inference(self):
+        """Forward only inside the block (predict, evaluation, sampling): no backward follows, so forward keeps only
+        what the next step needs (an LSTM's gates and cell state for one step, not for every step) and the weights
+        are frozen (see frozen_weights). backward after such a forward raises."""
+        previous = self._inference
+        self._inference = True
+        try:
+            with self.frozen_weights():
+                yield self
+        finally:
+            self._inference = previous
 
     def _derived_weight(self, key, shape, build):
         """A workspace array filled by build(out); rebuilt on every call unless inside frozen_weights()."""
@@ -290,6 +304,9 @@ class Recurrent(Layer):
         """grad_out shaped like the last forward's output -> gradient w.r.t. its x; sets `grads` (not accumulated)."""
         if self._cache is None:
             raise RuntimeError(f"{self.__class__.__name__}.backward called before forward")
+        if self._cache == "inference":
+            raise RuntimeError(f"{self.__class__.__name__}.backward after a forward inside inference(), which keeps "
+                               f"nothing for backward; run forward outside it")
         layer_caches, lengths, steps, batch, time_major, x_shape = self._cache
         features = self.hidden_size * self.num_directions
         grad_out = np.asarray(grad_out)
