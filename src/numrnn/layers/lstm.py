@@ -55,14 +55,6 @@ class LSTM(Recurrent):
 
     unit_major = True
 
-    def _internal_rows(self):
-        """Torch's rows (i, f, g, o) in the loops' order o, i, f, g (an index array, built once)."""
-        rows = getattr(self, "_rows", None)
-        if rows is None:
-            size = self.hidden_size
-            rows = self._rows = np.r_[3 * size:4 * size, 0:2 * size, 2 * size:3 * size]
-        return rows
-
     def _reorder(self, source, out, halve=False, transpose=False):
         """Copy source (4H, n), rows in torch's order i, f, g, o, into out in the order o, i, f, g (out's columns
         if transpose), halving the sigmoid gates' rows if asked: three block copies, no index arrays."""
@@ -151,7 +143,7 @@ class LSTM(Recurrent):
                                            lambda out: self._reorder(weight_hh, out, transpose=True))
         grad_hidden = workspace.get("grad_hidden", (steps, size, batch), self.dtype)
         np.copyto(grad_hidden, grad_outputs.transpose(0, 2, 1))
-        # laid out (4H, T, B), rows o, i, f, g, so the weight gradients are plain matrix products
+        # laid out (4H, T, B) in torch's order i, f, g, o, so the weight gradients are plain matrix products
         grad_gates = workspace.get(f"grad_gates_{k}{s}", (4 * size, steps, batch), self.dtype)
         da = workspace.get("grad_step", (4 * size, batch), self.dtype)
         grad_h_future = workspace.get("grad_h", (size, batch), self.dtype, zero=True)  # W_hh^T da_{t+1}
@@ -179,7 +171,8 @@ class LSTM(Recurrent):
             da_ifg *= grad_c                                     # da_i, da_f, da_g
             da_o *= tanh_c
             da_o *= grad_h                                       # da_o
-            grad_gates[:, t] = da
+            grad_gates[:3 * size, t] = da[size:]                 # torch's order i, f, g, o
+            grad_gates[3 * size:, t] = da_o
             if t:  # at t = 0 these would be the gradients of h0 and c0, which nobody asks for
                 grad_c *= f
                 np.matmul(weight_hh_t, da, out=grad_h_future)

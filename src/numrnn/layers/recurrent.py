@@ -262,11 +262,6 @@ class Recurrent(Layer):
         return self._derived_weight(f"weight_{kind}_t_{k}{s}", weight.shape[::-1],
                                     lambda out: np.copyto(out, weight.T))
 
-    def _internal_rows(self):
-        """A unit-major cell's gate rows in the order its loops keep them (an index array into torch's rows), or
-        None for torch's order. Its derived weights and gradients use that order; the gradients are put back."""
-        return None
-
     def _project(self, k, s, inputs):
         """x W_ih^T + bias for every time step in one matrix product, into a reused buffer.
 
@@ -402,42 +397,22 @@ class Recurrent(Layer):
 
     def _weight_gradients_unit_major(self, k, s, inputs, grad_projected, grad_recurrent, hidden_prev,
                                      need_input_grad):
-        """The same for gradients laid out (G*H, T, B), rows in the cell's internal order: (G*H, T*B) matrices, no
-        copy; the results' rows are put back in torch's order."""
+        """The same for gradients laid out (G*H, T, B): (G*H, T*B) matrices, no copy."""
         gate_size, steps, batch = grad_projected.shape
-        rows, workspace = steps * batch, self._workspace
-        order = self._internal_rows()
-        torch_order = None if order is None else np.argsort(order)
+        rows = steps * batch
         grad_projected_2d = grad_projected.reshape(gate_size, rows)
         grad_recurrent_2d = grad_recurrent.reshape(gate_size, rows)
-        inputs_2d = inputs.reshape(rows, inputs.shape[-1])
-
-        def product(name, left, right):
-            target = self.grads[name]
-            if torch_order is None:
-                np.matmul(left, right, out=target)
-            else:
-                internal = workspace.get(f"grad_{target.shape}", target.shape, self.dtype)
-                np.matmul(left, right, out=internal)
-                np.take(internal, torch_order, axis=0, out=target)
-
-        product(f"weight_ih_l{k}{s}", grad_projected_2d, inputs_2d)
-        product(f"weight_hh_l{k}{s}", grad_recurrent_2d, hidden_prev.reshape(rows, self.hidden_size))
+        np.matmul(grad_projected_2d, inputs.reshape(rows, inputs.shape[-1]), out=self.grads[f"weight_ih_l{k}{s}"])
+        np.matmul(grad_recurrent_2d, hidden_prev.reshape(rows, self.hidden_size), out=self.grads[f"weight_hh_l{k}{s}"])
         if self.bias:
-            bias_ih, bias_hh = self.grads[f"bias_ih_l{k}{s}"], self.grads[f"bias_hh_l{k}{s}"]
-            np.sum(grad_projected_2d, axis=1, out=bias_ih)
-            if torch_order is not None:
-                bias_ih[...] = bias_ih[torch_order]
+            np.sum(grad_projected_2d, axis=1, out=self.grads[f"bias_ih_l{k}{s}"])
             if grad_recurrent is grad_projected:
-                bias_hh[...] = bias_ih
+                self.grads[f"bias_hh_l{k}{s}"][...] = self.grads[f"bias_ih_l{k}{s}"]
             else:
-                np.sum(grad_recurrent_2d, axis=1, out=bias_hh)
-                if torch_order is not None:
-                    bias_hh[...] = bias_hh[torch_order]
+                np.sum(grad_recurrent_2d, axis=1, out=self.grads[f"bias_hh_l{k}{s}"])
         if not need_input_grad:
             return None
-        weight_ih = self.params[f"weight_ih_l{k}{s}"]
-        grad_inputs = grad_projected_2d.T @ (weight_ih if order is None else weight_ih[order])
+        grad_inputs = grad_projected_2d.T @ self.params[f"weight_ih_l{k}{s}"]
         return grad_inputs.reshape(steps, batch, inputs.shape[-1])
 
     # -- the cell: what a subclass supplies ------------------------------------------------------------------------
@@ -450,5 +425,5 @@ class Recurrent(Layer):
     def _cell_backward(self, k, s, cache, grad_outputs):
         """grad_outputs (T, B, H) contiguous, in processing order. Returns (grad_projected, the gradient of the
         recurrent pre-activation h_{t-1} W_hh^T + b_hh, h_prev (T, B, H)); the two gradients are (T, B, G*H), or
-        for unit-major cells (G*H, T, B) with rows in the cell's _internal_rows order."""
+        for unit-major cells (G*H, T, B), rows in torch's gate order."""
         raise NotImplementedError
