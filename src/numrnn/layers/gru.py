@@ -1,33 +1,33 @@
 """The GRU layer: torch.nn.GRU's parameters, gate order and math, with BPTT written by hand.
 
 The G = 3 gate blocks are stacked in torch's order r, z, n: the rows of weight_ih are [W_ir; W_iz; W_in], and
-likewise for weight_hh, bias_ih and bias_hh. For each layer and direction, with p_t = x_t W_ih^T + b_ih the
-projected input, q_t = h_{t-1} W_hh^T + b_hh the recurrent pre-activation (both (B, 3H)) and s(.) the sigmoid:
+likewise for weight_hh, bias_ih and bias_hh. For each layer and direction, with p_t = W_ih x_t + b_ih the input
+part, q_t = W_hh h_{t-1} + b_hh the recurrent part (both (3H, B) column blocks, as the loops keep them) and s(.)
+the sigmoid:
 
 Forward                                           Backward (dh_t = dL/dh_t from the layer above at step t)
 
-  r = s(p_r + q_r)                                  dh   = dh_t + [dh * z + dq W_hh]_{t+1}   own + future
+  r = s(p_r + q_r)                                  dh   = dh_t + [dh * z + W_hh^T dq]_{t+1}  own + future
   z = s(p_z + q_z)                                  dp_n = dh * (1 - z) * (1 - n^2)          dq_n = dp_n * r
   n = tanh(p_n + r * q_n)                           dp_r = dq_r = dp_n * q_n * r (1 - r)
   h_t = (1 - z) * n + z * h_{t-1}                   dp_z = dq_z = dh * (h_{t-1} - n) * z (1 - z)
-  h_{-1} = h0 (zeros by default)                    grad_W_ih = sum_t dp_t^T x_t,  grad_b_ih = sum_t dp_t,
-                                                    grad_W_hh = sum_t dq_t^T h_{t-1},  grad_b_hh = sum_t dq_t,
-                                                    grad_x_t = dp_t W_ih
+  h_{-1} = h0 (zeros by default)                    grad_W_ih = sum_t dp_t x_t^T,  grad_b_ih = sum_t dp_t,
+                                                    grad_W_hh = sum_t dq_t h_{t-1}^T,  grad_b_hh = sum_t dq_t,
+                                                    grad_x_t = W_ih^T dp_t
 
-Unlike the RNN and the LSTM, the gradients of the projected and of the recurrent pre-activation differ (in the n
-block, by the factor r), so backward returns two arrays. The input projection and the four parameter gradients
-are one matrix product each over all steps (numrnn.layers.recurrent); only the recurrences above loop over time,
-each step doing one matrix product and a few in-place element-wise operations on reused buffers:
+Unlike the RNN and the LSTM, the gradients of the input and of the recurrent pre-activation differ (in the n
+block, by the factor r), so backward returns two arrays. Only the recurrences loop over time; the parameter
+gradients are one matrix product each over all steps (numrnn.layers.recurrent). Inside the loops:
 
-- Activation: s(v) = (1 + tanh(v / 2)) / 2, so with the r, z columns halved one tanh call activates r and z
-  together ([r, z] = tanh([p_r + q_r, p_z + q_z] / 2) / 2 + 1/2). The halving is folded into contiguous copies of
-  W_ih^T and W_hh^T (exact in floating point), and b_hr, b_hz join b_ih in the projection's single bias pass.
-- Storage: the projection buffer (T, B, 3H) becomes r, z, n in place, step by step; with q_n and h (both
-  (T, B, H)) it is all that backward reads.
-- Backward computes each step's factors ((1 - z)(1 - n^2), q_n r (1 - r), ...) inside the loop, while the step's
-  gates are in cache: one pass over all steps at once streams them from memory and is slower.
-- A zero initial state skips the first step's recurrent product, and backward skips the last one (it would give
-  the gradient of h0, which is not returned).
+- Three products per step, each a row block of one stacked weight times a row slice of the stacked step inputs
+  [h_{t-1}; 1; x_t] (see _stacked_weight), write r and z's pre-activations, q_n (with b_hn, which r scales) and
+  p_n where the element-wise work reads them: no projection ahead of the loop, no addition per step.
+- Activation: s(v) = (1 + tanh(v / 2)) / 2, so with the r, z rows halved one tanh call and two scalar operations
+  activate r and z together.
+- Storage: the activated gates and q_n of every step, and h in the stacked blocks, are all backward reads.
+  Backward computes each step's factors inside the loop, while the step's gates are in cache.
+- A zero initial state skips the first step's recurrent columns, and backward skips the last product (it would
+  give the gradient of h0, which is not returned).
 
 Variable lengths: past a sequence's end h is frozen. No gradient reaches a padded step (dh is zero there and
 after), so backward needs no mask.

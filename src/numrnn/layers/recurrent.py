@@ -6,7 +6,9 @@ suffix s ("" forward, "_reverse" backward in time) the parameters are, under tor
     weight_ih_l{k}{s}  (G*H, in_k)     weight_hh_l{k}{s}  (G*H, H)     bias_ih_l{k}{s}, bias_hh_l{k}{s}  (G*H,)
 
 with G the number of gate blocks of the cell (RNN 1, GRU 3, LSTM 4) and in_k the input size for k = 0, else
-H * num_directions. The shape of the computation, shared by every cell:
+H * num_directions. Two shapes of computation:
+
+Time-major (the RNN): rows are batch entries, every buffer (T, B, features).
 
     projected = x W_ih^T + b_ih + b_hh   one matrix product over all time steps at once     (T, B, G*H)
     hidden    = cell recurrence           the only loop over time: projected[t] + h_{t-1} W_hh^T ...
@@ -14,8 +16,16 @@ H * num_directions. The shape of the computation, shared by every cell:
     grad_W_hh = grad_recurrent^T h_prev
     grad_x    = grad_projected W_ih
 
-Inside, every buffer is time-major (T, B, features) and reused from call to call; the public boundary is
-batch-first (B, T, features), converted once (pass time_major=True to skip that, as numrnn.Sequential does).
+Unit-major (LSTM, GRU): inside the time loops a step's gates are a (G*H, B) column block, so each gate is a
+contiguous block of rows, and a step is one product of a stacked weight [W_hh | b | W_ih] by the stacked
+inputs [h_{t-1}; 1; x_t] (K, B) (see _stack_inputs). The gate gradients are kept (G*H, T, B), so that
+
+    grad_W_ih = grad_projected x         (G*H, T*B) by (T*B, in): one matrix product each, no copy
+    grad_W_hh = grad_recurrent h_prev
+    grad_x    = grad_projected^T W_ih
+
+Buffers are reused from call to call; the public boundary is batch-first (B, T, features), converted once (pass
+time_major=True to skip that, as numrnn.Sequential does), and the layers pass (T, B, features) between them.
 
 Variable lengths: past a sequence's last valid step its state is frozen and its outputs are zero, so padding
 changes nothing valid. The reverse direction runs on each sequence reversed within its own length, so it starts
