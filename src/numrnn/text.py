@@ -62,9 +62,11 @@ __all__ = ["DEFAULTS", "default_corpus", "read_text", "build_vocab", "encode", "
 LN2 = math.log(2.0)
 VALIDATION_FRACTION = 0.1
 
-#: the defaults of `numrnn train text`, chosen to reach 1.50 nats per character on Tiny Shakespeare in 600 s
+#: the defaults of `numrnn train text`, chosen to reach 1.50 nats per character on Tiny Shakespeare in 600 s.
+#: Dropout 0.2 between the two layers: at ~21k characters/s the model sees 13M characters in 600 s and without it
+#: overfits (train 1.12, validation 1.490 nats at the end; with it 1.21 and 1.475).
 DEFAULTS = {
-    "cell": "lstm", "input": "embedding", "embedding_size": 64, "hidden": 256, "layers": 2, "dropout": 0.0,
+    "cell": "lstm", "input": "embedding", "embedding_size": 64, "hidden": 256, "layers": 2, "dropout": 0.2,
     "batch": 64, "steps": 50, "lr": 3e-3, "lr_schedule": "linear", "min_lr_fraction": 0.1, "clip": 5.0,
     "epochs": 50, "time_budget": None, "val_every": 75.0, "val_streams": 256, "val_warmup": 100,
     "threads": min(2, os.cpu_count() or 1), "seed": 0, "dtype": "float32",
@@ -626,7 +628,7 @@ def add_train_text_arguments(parser):
     parser.add_argument("--layers", type=_positive_int, default=d["layers"], metavar="N",
                         help=f"stacked recurrent layers (default {d['layers']})")
     parser.add_argument("--dropout", type=_non_negative_float, default=d["dropout"], metavar="P",
-                        help="dropout between stacked layers (default 0)")
+                        help=f"dropout between stacked layers (default {d['dropout']:g})")
     parser.add_argument("--batch", type=_positive_int, default=d["batch"], metavar="B",
                         help=f"parallel streams (default {d['batch']})")
     parser.add_argument("--steps", type=_positive_int, default=d["steps"], metavar="T",

@@ -45,6 +45,7 @@ class LSTM(Recurrent):
     """
 
     gates = 4
+    unit_major = True
     state_names = ("h0", "c0")
     #: the final cell states (num_layers * D, batch, H), set by forward
     c_n = None
@@ -52,8 +53,6 @@ class LSTM(Recurrent):
     def _set_final_states(self, finals):
         self.h_n = np.stack([h for h, _ in finals])
         self.c_n = np.stack([c for _, c in finals])
-
-    unit_major = True
 
     def _reorder(self, source, out, halve=False, transpose=False):
         """Copy source (4H, n), rows in torch's order i, f, g, o, into out in the order o, i, f, g (out's columns
