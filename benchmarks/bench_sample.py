@@ -12,21 +12,9 @@ random, which changes nothing in the time a step takes. Prints the median, faste
 --length characters each, at temperature 0.8.
 """
 import argparse
-import os
-import sys
+import time
 
-# BLAS threads must be fixed before NumPy is imported
-_THREADS = "2"
-for _index, _arg in enumerate(sys.argv):
-    if _arg == "--threads" and _index + 1 < len(sys.argv):
-        _THREADS = sys.argv[_index + 1]
-for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_name] = _THREADS
-_REPO_SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
-if os.path.isdir(os.path.join(_REPO_SRC, "numrnn")):
-    sys.path.insert(0, _REPO_SRC)  # measure the working tree this script lives in
-
-import time  # noqa: E402
+from _setup import THREADS as _THREADS  # first: fixes BLAS threads and puts src/ on the path before NumPy loads
 
 import numpy as np  # noqa: E402
 

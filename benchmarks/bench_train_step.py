@@ -23,22 +23,7 @@ import subprocess
 import sys
 import time
 
-# BLAS threads must be fixed before NumPy is imported (here and, through the environment, in every worker).
-_THREADS = "2"
-for _index, _arg in enumerate(sys.argv):
-    if _arg == "--threads" and _index + 1 < len(sys.argv):
-        _THREADS = sys.argv[_index + 1]
-    elif _arg.startswith("--threads="):
-        _THREADS = _arg.split("=", 1)[1]
-for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_name] = _THREADS
-
-_REPO_SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
-if os.path.isdir(os.path.join(_REPO_SRC, "numrnn")):
-    # benchmark the working tree this script lives in, not whatever numrnn happens to be installed
-    sys.path.insert(0, _REPO_SRC)
-    os.environ["PYTHONPATH"] = _REPO_SRC + (os.pathsep + os.environ["PYTHONPATH"] if os.environ.get("PYTHONPATH")
-                                            else "")
+from _setup import THREADS as _THREADS  # noqa: E402  (fixes BLAS threads and puts src/ on the path before NumPy loads)
 
 import numpy as np  # noqa: E402
 

@@ -9,19 +9,7 @@ BLAS threads fixed by --threads (default 2). Prints the phases (cumulative ms pe
 functions by own time, and a micro-benchmark of the recurrent loops' pieces (BLAS vs element-wise vs overhead).
 """
 import argparse
-import os
-import sys
-
-_THREADS = "2"
-for _index, _arg in enumerate(sys.argv):
-    if _arg == "--threads" and _index + 1 < len(sys.argv):
-        _THREADS = sys.argv[_index + 1]
-for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_name] = _THREADS
-_REPO_SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
-if os.path.isdir(os.path.join(_REPO_SRC, "numrnn")):
-    sys.path.insert(0, _REPO_SRC)
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _setup  # noqa: F401  (first: fixes BLAS threads and puts src/ on the path before NumPy loads)
 
 import cProfile  # noqa: E402
 import io  # noqa: E402
