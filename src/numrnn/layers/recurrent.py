@@ -219,9 +219,9 @@ class Recurrent(Layer):
 
     @contextlib.contextmanager
     def frozen_weights(self):
-        """Promise that no weight changes inside the block, so weight copies a cell derives (W^T with its sigmoid
-        columns halved) are built once instead of on every forward: what makes sampling one step at a time fast.
-        predict and text generation use it; training must not."""
+        """Promise that no weight changes inside the block, so the weight copies a cell derives (the LSTM's and GRU's
+        stacked [W_hh | b | W_ih] with the sigmoid rows halved, the RNN's W^T) are built once instead of on every
+        forward: what makes sampling one step at a time fast. inference() enters it; training must not."""
         previous = self._weights_frozen
         self._weights_frozen = True
         self._derived_ready.clear()
