@@ -81,7 +81,9 @@ class GRU(Recurrent):
         # s(v) = (1 + tanh(v / 2)) / 2: the r, z rows of the stacked weight are halved, so one tanh call and two
         # scalar operations activate r and z together
         weight = self._stacked_weight(k, s)
-        weight_rz, weight_qn, weight_pn = weight[:2 * size], weight[2 * size:3 * size, :size + ones], weight[3 * size:, size:]
+        weight_rz = weight[:2 * size]
+        weight_qn = weight[2 * size:3 * size, :size + ones]  # [W_hn | b_hn], by [h; 1]
+        weight_pn = weight[3 * size:, size:]                 # [b_in | W_in], by [1; x]
         # inside inference() nothing is kept for backward: one step's gates and q_n are reused at every step
         keep = not self._inference
         gates = workspace.get(f"gates_{k}{s}", (steps if keep else 1, 3 * size, batch), self.dtype)  # r, z, n
@@ -91,7 +93,8 @@ class GRU(Recurrent):
             hidden[0].fill(0)
         else:
             hidden[0] = state0[0].T
-        frozen = None if mask is None else ~mask.transpose(0, 2, 1)  # (T, 1, B): past its end a sequence keeps its state
+        # (T, 1, B): past its end a sequence keeps its state
+        frozen = None if mask is None else ~mask.transpose(0, 2, 1)
         for t in range(steps):
             slot = t if keep else 0
             gate, q_n, inputs = gates[slot], recurrent_n[slot], stacked[t]

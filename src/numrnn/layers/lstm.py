@@ -104,7 +104,8 @@ class LSTM(Recurrent):
             cells[0].fill(0)
         else:
             hidden[0], cells[0] = state0[0].T, state0[1].T
-        frozen = None if mask is None else ~mask.transpose(0, 2, 1)  # (T, 1, B): past its end a sequence keeps its state
+        # (T, 1, B): past its end a sequence keeps its state
+        frozen = None if mask is None else ~mask.transpose(0, 2, 1)
         for t in range(steps):
             slot, c_prev, c = (t, cells[t], cells[t + 1]) if keep else (0, cells[t % 2], cells[(t + 1) % 2])
             a, tanh_c, h = gates[slot], tanh_cells[slot], hidden[t + 1]
@@ -149,7 +150,8 @@ class LSTM(Recurrent):
         grad_c = workspace.get("grad_c", (size, batch), self.dtype, zero=True)         # dc_{t+1} f_{t+1}, then dc
         grad_h = workspace.get("grad_total", (size, batch), self.dtype)
         product = workspace.get("product", (size, batch), self.dtype)
-        da_sigmoids, da_o, da_i, da_f, da_g = da[:3 * size], da[:size], da[size:2 * size], da[2 * size:3 * size], da[3 * size:]
+        da_sigmoids = da[:3 * size]
+        da_o, da_i, da_f, da_g = da[:size], da[size:2 * size], da[2 * size:3 * size], da[3 * size:]
         da_ifg = da[size:].reshape(3, size, batch)  # the three blocks dc scales
         # everything per step, while the step's gates are in cache: a pass over all steps at once is slower
         for t in reversed(range(steps)):
