@@ -313,20 +313,11 @@ class Sequential:
             for start in range(0, X.shape[0], batch_size):
                 stop = start + batch_size
                 if chunked:
-                    outputs.append(self._predict_chunked(X[start:stop], recurrent, chunk_size))
+                    outputs.append(self._predict_chunked(X[start:stop], chunk_size))
                     continue
                 output = self.forward(X[start:stop], None if lengths is None else lengths[start:stop])
                 outputs.append(self._prediction(output))
         return np.concatenate(outputs, axis=0)
-
-    @contextlib.contextmanager
-    def frozen_weights(self):
-        """No weight changes inside: recurrent layers build their derived weight copies once (see Recurrent)."""
-        with contextlib.ExitStack() as stack:
-            for layer in self.layers:
-                if hasattr(layer, "frozen_weights"):
-                    stack.enter_context(layer.frozen_weights())
-            yield self
 
     @contextlib.contextmanager
     def inference(self):
@@ -344,22 +335,31 @@ class Sequential:
         output = np.swapaxes(output, 0, 1) if self._sequence_output else output
         return np.array(output, copy=True)
 
-    def _predict_chunked(self, X, recurrent, chunk_size):
-        saved = [(layer.stateful, layer._carried_states) for layer in recurrent]
+    def _predict_chunked(self, X, chunk_size):
         result = None
-        try:
-            for layer in recurrent:
-                layer.stateful = True
-                layer.reset_states()
+        with self._carried_state_from_zeros():
             for begin in range(0, X.shape[1], chunk_size):
                 piece = self._prediction(self.forward(X[:, begin:begin + chunk_size]))
                 if result is None:
                     result = np.empty((X.shape[0], X.shape[1]) + piece.shape[2:], dtype=piece.dtype)
                 result[:, begin:begin + piece.shape[1]] = piece
-        finally:
-            for layer, (stateful, carried) in zip(recurrent, saved):
-                layer.stateful, layer._carried_states = stateful, carried
         return result
+
+    @contextlib.contextmanager
+    def _carried_state_from_zeros(self):
+        """Run the recurrent layers statefully from zeros inside (each forward carries on from the last one's final
+        state), and give them back their mode and carried state afterwards: reading one long sequence in chunks
+        (predict, the text model's validation and sampling) without disturbing a training pass's state."""
+        layers = [layer for layer in self.layers if hasattr(layer, "reset_states")]
+        saved = [(layer.stateful, layer._carried_states) for layer in layers]
+        try:
+            for layer in layers:
+                layer.stateful = True
+                layer.reset_states()
+            yield self
+        finally:
+            for layer, (stateful, carried) in zip(layers, saved):
+                layer.stateful, layer._carried_states = stateful, carried
 
     def reset_states(self):
         """Forget the state carried by stateful recurrent layers (truncated BPTT over consecutive chunks)."""

@@ -32,7 +32,6 @@ many small per-step products loses more to synchronisation than it gains, badly 
 B streams, with a copy of the weights; their gradients are averaged (weighted by their number of streams, so the
 result is the gradient of the whole batch), clipped and applied once, and the copies are refreshed.
 """
-import contextlib
 import json
 import math
 import os
@@ -191,22 +190,6 @@ def _recurrent_layers(model):
     return [layer for layer in model.layers if hasattr(layer, "reset_states")]
 
 
-@contextlib.contextmanager
-def _own_state(model):
-    """Run the model statefully from zeros inside, and give the recurrent layers back their mode and carried state
-    afterwards (validation in the middle of a training pass must not disturb the pass's state)."""
-    layers = _recurrent_layers(model)
-    saved = [(layer.stateful, layer._carried_states) for layer in layers]
-    try:
-        for layer in layers:
-            layer.stateful = True
-            layer.reset_states()
-        yield
-    finally:
-        for layer, (stateful, carried) in zip(layers, saved):
-            layer.stateful, layer._carried_states = stateful, carried
-
-
 def _nll_sum(logits, targets, counted=None):
     """Sum of -log softmax(logits)[target] (float64) over positions; logits (T, B, V), targets (T, B)."""
     logits = logits.astype(np.float64)
@@ -255,7 +238,7 @@ def _nll_rows(model, inputs, targets, counted, chunk_size=None):
     chunk_size = chunk_size or max(32, min(2048, 8192 // rows))
     total = 0.0
     model.eval()
-    with _own_state(model), model.inference():
+    with model._carried_state_from_zeros(), model.inference():
         for begin in range(0, width, chunk_size):
             window = slice(begin, begin + chunk_size)
             logits = model.forward(inputs[:, window])  # (T, B, V): a batch with a time axis runs time-major
@@ -563,7 +546,7 @@ def generate(model, length, temperature=1.0, prime=None, seed=None):
     rng = np.random.default_rng(seed)
     generated = []
     model.eval()
-    with _own_state(model), model.inference():
+    with model._carried_state_from_zeros(), model.inference():
         logits = model.forward(prime_ids[None, :])[-1, 0]  # time-major (T, 1, V): the last step's logits
         for _ in range(length):
             next_id = _draw(logits, temperature, rng)

@@ -2,9 +2,10 @@
 import numpy as np
 import pytest
 
-import numrnn
 from numrnn.gradcheck import gradcheck
 from numrnn.layers.gru import GRU
+
+from ._dropout import FixedDropout
 
 INPUT, HIDDEN = 3, 3
 
@@ -113,21 +114,6 @@ def test_dropout_on_a_single_layer_or_of_zero_does_nothing(rng):
     for layer in (make_gru(dropout=0.5), make_gru(num_layers=2, dropout=0.0)):
         train_out = layer.forward(x)
         np.testing.assert_array_equal(layer.eval().forward(x), train_out)
-
-
-class FixedDropout:
-    """The layer with its dropout masks drawn from the same seed on every forward, so that central differences
-    see one function."""
-
-    def __init__(self, layer):
-        self.layer, self.dtype, self.params, self.grads = layer, layer.dtype, layer.params, layer.grads
-
-    def forward(self, x, **kwargs):
-        numrnn.seed(5)
-        return self.layer.forward(x, **kwargs)
-
-    def backward(self, grad_out):
-        return self.layer.backward(grad_out)
 
 
 def test_gradients_through_dropout_match_central_differences(rng):

@@ -23,6 +23,15 @@ from .base import Layer
 _ONE_HOT_LIMIT = 1 << 23
 
 
+def _check_id_batch(name, data, upper):
+    """A model's input of ids: integers in [0, upper), (batch, time) or (batch,)."""
+    array = as_index_array(name, data, upper=upper)
+    if array.ndim not in (1, 2):
+        raise ValueError(f"{name} must have 1 or 2 dimensions (batch, time) of integer ids, got {array.ndim} "
+                         f"(shape {array.shape})")
+    return array
+
+
 class Embedding(Layer):
     """numrnn.Embedding(num_embeddings, embedding_dim, dtype="float32"); weight ~ N(0, 1) as torch.
 
@@ -81,11 +90,7 @@ class Embedding(Layer):
 
     def check_input(self, name, data):
         """Integer ids (batch, time) or (batch,) in [0, num_embeddings), with a message that says what is wrong."""
-        array = self._check_ids(name, data)
-        if array.ndim not in (1, 2):
-            raise ValueError(f"{name} must have 1 or 2 dimensions (batch, time) of integer ids, got {array.ndim} "
-                             f"(shape {array.shape})")
-        return array
+        return _check_id_batch(name, data, self.num_embeddings)
 
     def output_shape(self, input_shape):
         return tuple(input_shape) + (self.embedding_dim,)
@@ -126,11 +131,7 @@ class OneHot(Layer):
         return 2, None
 
     def check_input(self, name, data):
-        array = as_index_array(name, data, upper=self.num_classes)
-        if array.ndim not in (1, 2):
-            raise ValueError(f"{name} must have 1 or 2 dimensions (batch, time) of integer ids, got {array.ndim} "
-                             f"(shape {array.shape})")
-        return array
+        return _check_id_batch(name, data, self.num_classes)
 
     def output_shape(self, input_shape):
         return tuple(input_shape) + (self.num_classes,)

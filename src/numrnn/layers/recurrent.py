@@ -382,41 +382,24 @@ class Recurrent(Layer):
         return grad
 
     def _weight_gradients(self, k, s, inputs, grad_projected, grad_recurrent, hidden_prev, need_input_grad):
-        """The four parameter gradients as one matrix product (or sum) each, over all time steps at once."""
-        if self.unit_major:
-            return self._weight_gradients_unit_major(k, s, inputs, grad_projected, grad_recurrent, hidden_prev,
-                                                     need_input_grad)
-        steps, batch, gate_size = grad_projected.shape
-        rows = steps * batch
-        grad_projected_2d = grad_projected.reshape(rows, gate_size)
-        grad_recurrent_2d = grad_recurrent.reshape(rows, gate_size)
-        inputs_2d = inputs.reshape(rows, inputs.shape[-1])
-        np.matmul(grad_projected_2d.T, inputs_2d, out=self.grads[f"weight_ih_l{k}{s}"])
-        np.matmul(grad_recurrent_2d.T, hidden_prev.reshape(rows, self.hidden_size),
-                  out=self.grads[f"weight_hh_l{k}{s}"])
-        if self.bias:
-            np.sum(grad_projected_2d, axis=0, out=self.grads[f"bias_ih_l{k}{s}"])
-            if grad_recurrent is grad_projected:  # RNN, LSTM: both biases enter the same pre-activation
-                self.grads[f"bias_hh_l{k}{s}"][...] = self.grads[f"bias_ih_l{k}{s}"]
-            else:
-                np.sum(grad_recurrent_2d, axis=0, out=self.grads[f"bias_hh_l{k}{s}"])
-        if not need_input_grad:
-            return None
-        grad_inputs = grad_projected_2d @ self.params[f"weight_ih_l{k}{s}"]
-        return grad_inputs.reshape(steps, batch, inputs.shape[-1])
+        """The four parameter gradients as one matrix product (or sum) each, over all time steps at once.
 
-    def _weight_gradients_unit_major(self, k, s, inputs, grad_projected, grad_recurrent, hidden_prev,
-                                     need_input_grad):
-        """The same for gradients laid out (G*H, T, B): (G*H, T*B) matrices, no copy."""
-        gate_size, steps, batch = grad_projected.shape
+        Both layouts are read as (G*H, T*B) matrices without a copy: a unit-major cell's (G*H, T, B) gradients
+        reshaped, a time-major cell's (T, B, G*H) ones reshaped to (T*B, G*H) and transposed."""
+        if self.unit_major:
+            gate_size, steps, batch = grad_projected.shape
+            grad_projected_2d = grad_projected.reshape(gate_size, steps * batch)
+            grad_recurrent_2d = grad_recurrent.reshape(gate_size, steps * batch)
+        else:
+            steps, batch, gate_size = grad_projected.shape
+            grad_projected_2d = grad_projected.reshape(steps * batch, gate_size).T
+            grad_recurrent_2d = grad_recurrent.reshape(steps * batch, gate_size).T
         rows = steps * batch
-        grad_projected_2d = grad_projected.reshape(gate_size, rows)
-        grad_recurrent_2d = grad_recurrent.reshape(gate_size, rows)
         np.matmul(grad_projected_2d, inputs.reshape(rows, inputs.shape[-1]), out=self.grads[f"weight_ih_l{k}{s}"])
         np.matmul(grad_recurrent_2d, hidden_prev.reshape(rows, self.hidden_size), out=self.grads[f"weight_hh_l{k}{s}"])
         if self.bias:
             np.sum(grad_projected_2d, axis=1, out=self.grads[f"bias_ih_l{k}{s}"])
-            if grad_recurrent is grad_projected:
+            if grad_recurrent is grad_projected:  # RNN, LSTM: both biases enter the same pre-activation
                 self.grads[f"bias_hh_l{k}{s}"][...] = self.grads[f"bias_ih_l{k}{s}"]
             else:
                 np.sum(grad_recurrent_2d, axis=1, out=self.grads[f"bias_hh_l{k}{s}"])
