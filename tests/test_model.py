@@ -106,6 +106,42 @@ def test_variable_lengths_only_count_valid_positions(rng):
     assert model.evaluate(X, scrambled, lengths=lengths)["loss"] == pytest.approx(full["loss"], rel=1e-12)
 
 
+def test_padded_targets_may_hold_anything(rng):
+    """Past a sequence's length targets are never read, so -100 (torch's ignore_index) or NaN padding is
+    accepted and gives the loss and update of any valid filler; a bad target at a valid position still raises."""
+    X, y = mod3_data(rng, 4, 6)
+    lengths = np.array([6, 3, 2, 5])
+    padded = y.copy()
+    for row, length in enumerate(lengths):
+        padded[row, length:] = -100
+    start = small_model(dtype="float64").state_dict()
+    results = []
+    for targets in (y, padded):
+        model = small_model(dtype="float64").load_state_dict(start)
+        loss = model.train_on_batch(X, targets, lengths=lengths)["loss"]
+        results.append((loss, model.state_dict(), model.evaluate(X, targets, lengths=lengths)))
+    (valid_loss, valid_state, valid_eval), (padded_loss, padded_state, padded_eval) = results
+    assert padded_loss == valid_loss and padded_eval == valid_eval
+    for key, value in valid_state.items():
+        np.testing.assert_array_equal(padded_state[key], value, err_msg=key)
+    bad = padded.copy()
+    bad[2, 1] = -100  # inside the third sequence (length 2)
+    with pytest.raises(ValueError, match=r"y must hold class indices in \[0, 3\), found -100 at index \(2, 1\)"):
+        small_model().evaluate(X, bad, lengths=lengths)
+    with pytest.raises(ValueError, match=r"class indices in \[0, 3\), found -100"):
+        small_model().evaluate(X, padded)  # without lengths every position is valid
+
+    regression = numrnn.Sequential([numrnn.RNN(3, 4, dtype="float64"), numrnn.Dense(4, 1, dtype="float64")],
+                                   loss="mse", optimizer=numrnn.SGD(lr=0.1))
+    targets = rng.standard_normal((4, 6, 1))
+    nan_padded = targets.copy()
+    for row, length in enumerate(lengths):
+        targets[row, length:] = 0.0
+        nan_padded[row, length:] = np.nan
+    assert regression.evaluate(X, nan_padded, lengths=lengths)["loss"] == \
+        regression.evaluate(X, targets, lengths=lengths)["loss"]
+
+
 def test_state_dict_uses_torch_sequential_names():
     model = small_model()
     assert list(model.state_dict()) == ["0.weight_ih_l0", "0.weight_hh_l0", "0.bias_ih_l0", "0.bias_hh_l0",

@@ -404,12 +404,15 @@ class Sequential:
                              f"{names[0]} has {X.shape[0]}, {names[1]} has {got}")
         self._time_major = self._is_sequence_input(X)
         output_shape = self._output_shape_symbolic(tuple(X.shape))
+        lengths = self._check_lengths(lengths, X, names[2])
+        # targets past a sequence's length are never read: they may hold anything (-100, NaN, ...)
+        mask = self._position_mask(lengths, X.shape[1])
         try:
-            y_checked = self.loss.check_target(y_array, output_shape, dtype=self.dtype)
+            y_checked = self.loss.check_target(y_array, output_shape, mask=None if mask is None else mask.T,
+                                               dtype=self.dtype)
         except (ValueError, TypeError) as error:
             message = str(error)
             raise type(error)(message.replace("y ", f"{names[1]} ", 1) if names[1] != "y" else message) from None
-        lengths = self._check_lengths(lengths, X, names[2])
         return X, y_checked, lengths
 
     # -- inspection and persistence --------------------------------------------------------------------------------

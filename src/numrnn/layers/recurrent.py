@@ -28,7 +28,7 @@ Buffers are reused from call to call; the public boundary is batch-first (B, T, 
 time_major=True to skip that, as numrnn.Sequential does), and the layers pass (T, B, features) between them.
 
 Variable lengths: past a sequence's last valid step its state is frozen and its outputs are zero, so padding
-changes nothing valid. The reverse direction runs on each sequence reversed within its own length, so it starts
+changes nothing valid, whatever it holds (NaN and inf included: padded inputs are zeroed on the way in). The reverse direction runs on each sequence reversed within its own length, so it starts
 at the last valid step. Truncated gradients and the final-state gradient for return_sequences=False enter at
 each sequence's last valid step, so no gradient ever reaches a padded step.
 
@@ -181,7 +181,10 @@ class Recurrent(Layer):
         mask = None if lengths is None else (np.arange(steps)[:, None] < lengths[None, :])[:, :, None]
 
         layer_caches, finals = [], []
-        layer_input = np.ascontiguousarray(sequence)
+        if mask is None:
+            layer_input = np.ascontiguousarray(sequence)
+        else:  # padding may hold anything, NaN included: zeroed, it cannot reach a gradient (0 * NaN is NaN)
+            layer_input = np.where(mask, sequence, 0)
         for k in range(self.num_layers):
             outputs, direction_caches = [], []
             for d, s in enumerate(self._suffixes()):
