@@ -212,6 +212,9 @@ class NumrnnRunner:
                                        loss="cross_entropy", optimizer=numrnn.Adam(lr=LR))
         # the validated data, for the variants that skip validation
         self.Xc, self.yc, _ = self.model._check_data(self.X, self.y)
+        if cell == "lstm":
+            self.floor = LSTMProducts(mode, batch, steps, hidden, seed)
+            self.variants = self.variants + ("products",)
 
     def public(self):
         """What a user calls: train_on_batch (validates the data every call) or predict (validates X)."""
@@ -232,7 +235,45 @@ class NumrnnRunner:
             return self.model._check_data(self.X, self.y)
         return self.model.layers[0].check_input("X", self.X)
 
+    def products(self):
+        """The LSTM's matrix products alone (see LSTMProducts)."""
+        return self.floor.run()
+
     variants = ("public", "raw", "check")
+
+
+class LSTMProducts:
+    """The matrix products a NumPy LSTM cannot avoid, alone: the floor under numrnn's time on this BLAS.
+
+    Forward: one product per step of the stacked weight [W_hh | b | W_ih] (4H, H + 1 + in) by the step's inputs
+    (H + 1 + in, B), as numrnn's loop does (projecting the inputs ahead instead does the same multiply-adds). Training
+    adds backward's W_hh^T (H, 4H) by the step's gate gradients (4H, B), and the two weight-gradient products over
+    all steps. Same shapes, float32, fresh buffers reused from call to call; no element-wise work, no Python
+    beyond the loop. If these alone take about as long as torch's whole step, no NumPy LSTM can beat torch here."""
+
+    def __init__(self, mode, batch, steps, hidden, seed):
+        rng = np.random.default_rng(seed)
+        rows = 4 * hidden
+
+        def array(*shape):
+            return rng.uniform(-0.1, 0.1, shape).astype(np.float32)
+
+        self.train, self.steps, stacked = mode == "train", steps, hidden + 1 + CLASSES
+        self.weight, self.inputs, self.gates = array(rows, stacked), array(steps, stacked, batch), array(rows, batch)
+        if self.train:
+            self.weight_hh_t, self.step_grad, self.grad_h = array(hidden, rows), array(rows, batch), array(hidden, batch)
+            self.grad_gates = array(rows, steps * batch)
+            self.x_rows, self.h_rows = array(steps * batch, CLASSES), array(steps * batch, hidden)
+            self.grad_ih, self.grad_hh = array(rows, CLASSES), array(rows, hidden)
+
+    def run(self):
+        for t in range(self.steps):
+            np.matmul(self.weight, self.inputs[t], out=self.gates)
+        if self.train:
+            for t in range(self.steps - 1):
+                np.matmul(self.weight_hh_t, self.step_grad, out=self.grad_h)
+            np.matmul(self.grad_gates, self.x_rows, out=self.grad_ih)
+            np.matmul(self.grad_gates, self.h_rows, out=self.grad_hh)
 
 
 class TorchRunner:
@@ -431,6 +472,7 @@ def run_config(name, args, log):
     t_ms = 1e3 * stats["torch"]["public"]["median_s"]
     raw_ms = 1e3 * stats["numrnn"]["raw"]["median_s"]
     check_ms = 1e3 * stats["numrnn"]["check"]["median_s"]
+    products_ms = 1e3 * stats["numrnn"]["products"]["median_s"] if "products" in stats["numrnn"] else None
     return {
         "config": name, "batch": batch, "steps": steps, "hidden": hidden, "cell": args.cell, "mode": args.mode,
         "repeats": repeats, "rounds": rounds,
@@ -450,6 +492,7 @@ def run_config(name, args, log):
         "foreign_load_cpus": float(np.mean(foreign_loads)) if foreign_loads else None,
         "foreign_load_cpus_max": float(np.max(foreign_loads)) if foreign_loads else None,
         "load_before_rounds_cpus": [x for x in waited_loads if x is not None],
+        "products_ms": products_ms, "products_ratio": None if products_ms is None else products_ms / t_ms,
         "stats": stats,
     }
 
@@ -480,6 +523,14 @@ def markdown_tables(results, args):
                      f"{r['stats']['numrnn']['public']['spread_pct']:.0f}% / "
                      f"{r['stats']['torch']['public']['spread_pct']:.0f}% | {r['repeats']} | {lower} | "
                      f"{r['numrnn_peak_abs_mib']:.0f} | {r['torch_peak_abs_mib']:.0f} | {_load(r)} |")
+    floors = [r for r in results if r.get("products_ms") is not None]
+    if floors:
+        header = (f"| config | numrnn {public} ms | its matrix products alone ms (LSTMProducts) | "
+                  f"products / numrnn | products / torch |")
+        lines += ["", header, "|---|---:|---:|---:|---:|"]
+        for r in floors:
+            lines.append(f"| {r['config']} | {r['numrnn_ms']:.2f} | {r['products_ms']:.2f} | "
+                         f"{r['products_ms'] / r['numrnn_ms']:.2f} | {r['products_ratio']:.2f} |")
     return main, "\n".join(lines)
 
 
