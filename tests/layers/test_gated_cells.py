@@ -29,6 +29,13 @@ def sequence_states(h0, b):
     return tuple(s[:, b:b + 1] for s in h0) if isinstance(h0, tuple) else h0[:, b:b + 1]
 
 
+def padded_case(cell, rng, **kwargs):
+    """A 2-layer bidirectional layer, three sequences of lengths 6, 2 and 4 padded to 6 steps, and random h0."""
+    layer = make(cell, num_layers=2, bidirectional=True, **kwargs)
+    x, lengths = rng.standard_normal((3, 6, INPUT)), np.array([6, 2, 4])
+    return layer, x, lengths, initial_states(layer, 3, rng)
+
+
 def final_states(layer):
     """Copies of h_n (and the LSTM's c_n) after the last forward."""
     return [layer.h_n.copy()] + ([layer.c_n.copy()] if getattr(layer, "c_n", None) is not None else [])
@@ -91,9 +98,7 @@ def test_saturated_gates_stay_finite_without_overflow(cell, rng):
 # -- variable lengths ----------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("cell", CELLS)
 def test_padded_steps_change_nothing_valid(cell, rng):
-    layer = make(cell, num_layers=2, bidirectional=True)
-    x, lengths = rng.standard_normal((3, 6, INPUT)), np.array([6, 2, 4])
-    h0 = initial_states(layer, 3, rng)
+    layer, x, lengths, h0 = padded_case(cell, rng)
     out = layer.forward(x, h0=h0, lengths=lengths)
     states = final_states(layer)
     noisy = x.copy()
@@ -107,9 +112,7 @@ def test_padded_steps_change_nothing_valid(cell, rng):
 
 @pytest.mark.parametrize("cell", CELLS)
 def test_final_states_equal_running_each_sequence_alone(cell, rng):
-    layer = make(cell, num_layers=2, bidirectional=True)
-    x, lengths = rng.standard_normal((3, 6, INPUT)), np.array([6, 2, 4])
-    h0 = initial_states(layer, 3, rng)
+    layer, x, lengths, h0 = padded_case(cell, rng)
     out = layer.forward(x, h0=h0, lengths=lengths)
     states = final_states(layer)
     for b, length in enumerate(lengths):
@@ -124,9 +127,7 @@ def test_final_states_equal_running_each_sequence_alone(cell, rng):
 def test_no_gradient_reaches_or_leaves_padded_steps(cell, return_sequences, rng):
     """The state is frozen past a sequence's end; backward needs no mask because dh (and the LSTM's dc) are zero
     there. Checked by the gradients being those of each sequence run alone, whatever the padded inputs hold."""
-    layer = make(cell, num_layers=2, bidirectional=True, return_sequences=return_sequences)
-    x, lengths = rng.standard_normal((3, 6, INPUT)), np.array([6, 2, 4])
-    h0 = initial_states(layer, 3, rng)
+    layer, x, lengths, h0 = padded_case(cell, rng, return_sequences=return_sequences)
     grad_out = rng.standard_normal((3, 6, 2 * HIDDEN) if return_sequences else (3, 2 * HIDDEN))
     for b, length in enumerate(lengths):
         if return_sequences:
