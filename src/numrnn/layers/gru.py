@@ -132,8 +132,7 @@ class GRU(Recurrent):
         steps, batch, size = grad_outputs.shape
         workspace = self._workspace
         weight_hh_t = self._transposed_weight("hh", k, s)  # contiguous: 6-12% faster than the transposed view
-        grad_hidden = workspace.get("grad_hidden", (steps, size, batch), self.dtype)
-        np.copyto(grad_hidden, grad_outputs.transpose(0, 2, 1))
+        grad_hidden = self._unit_major_grad_outputs(grad_outputs)
         # torch's gate order r, z, n, laid out (3H, T, B) so the weight gradients are plain matrix products
         grad_projected = workspace.get(f"grad_projected_{k}{s}", (3 * size, steps, batch), self.dtype)
         grad_recurrent = workspace.get(f"grad_recurrent_{k}{s}", (3 * size, steps, batch), self.dtype)

@@ -135,8 +135,7 @@ class LSTM(Recurrent):
         steps, batch, size = grad_outputs.shape
         workspace = self._workspace
         weight_hh_t = self._transposed_weight("hh", k, s)  # contiguous: 3-10% faster than the transposed view
-        grad_hidden = workspace.get("grad_hidden", (steps, size, batch), self.dtype)
-        np.copyto(grad_hidden, grad_outputs.transpose(0, 2, 1))
+        grad_hidden = self._unit_major_grad_outputs(grad_outputs)
         # laid out (4H, T, B) in torch's order i, f, g, o, so the weight gradients are plain matrix products
         grad_gates = workspace.get(f"grad_gates_{k}{s}", (4 * size, steps, batch), self.dtype)
         da = workspace.get("grad_step", (4 * size, batch), self.dtype)

@@ -308,6 +308,13 @@ class Recurrent(Layer):
         return stacked
 
     # -- backward ------------------------------------------------------------------------------------------------
+    def _unit_major_grad_outputs(self, grad_outputs):
+        """grad_outputs (T, B, H) as the unit-major loops read them, (T, H, B), in a reused buffer."""
+        steps, batch, size = grad_outputs.shape
+        grad_hidden = self._workspace.get("grad_hidden", (steps, size, batch), self.dtype)
+        np.copyto(grad_hidden, grad_outputs.transpose(0, 2, 1))
+        return grad_hidden
+
     def backward(self, grad_out, need_input_grad=True):
         """grad_out shaped like the last forward's output -> gradient w.r.t. its x; sets `grads` (not accumulated)."""
         if self._cache is None:
