@@ -183,10 +183,10 @@ class Sequential:
         output = self.forward(x, lengths)
         y_layout = self._to_output_layout(y)
         mask = self._position_mask(lengths, x.shape[1] if x.ndim > 1 else 1)
-        loss = self.loss.forward(output, y_layout, mask=mask, checked=mask is None)
+        loss = self.loss.forward(output, y_layout, mask=mask, checked=True)
         logs = {"loss": float(loss)}
         if self.loss.is_classification:
-            logs["accuracy"] = float(self.loss.accuracy(output, y_layout, mask=mask, checked=mask is None))
+            logs["accuracy"] = float(self.loss.accuracy(output, y_layout, mask=mask, checked=True))
         self.backward(self.loss.backward())
         if self.clip_value is not None:
             clip_grad_value(self.grads, self.clip_value)
@@ -207,9 +207,9 @@ class Sequential:
             output = self.forward(x, lengths)
         y_layout = self._to_output_layout(y)
         mask = self._position_mask(lengths, x.shape[1] if x.ndim > 1 else 1)
-        logs = {"loss": float(self.loss.forward(output, y_layout, mask=mask, checked=mask is None))}
+        logs = {"loss": float(self.loss.forward(output, y_layout, mask=mask, checked=True))}
         if self.loss.is_classification:
-            logs["accuracy"] = float(self.loss.accuracy(output, y_layout, mask=mask, checked=mask is None))
+            logs["accuracy"] = float(self.loss.accuracy(output, y_layout, mask=mask, checked=True))
         return logs
 
     # -- whole datasets --------------------------------------------------------------------------------------------
@@ -405,7 +405,8 @@ class Sequential:
         self._time_major = self._is_sequence_input(X)
         output_shape = self._output_shape_symbolic(tuple(X.shape))
         lengths = self._check_lengths(lengths, X, names[2])
-        # targets past a sequence's length are never read: they may hold anything (-100, NaN, ...)
+        # targets past a sequence's length are never read: they may hold anything (-100, NaN, ...) and come back
+        # as zeros, so the steps pass them to the loss as checked
         mask = self._position_mask(lengths, X.shape[1])
         try:
             y_checked = self.loss.check_target(y_array, output_shape, mask=None if mask is None else mask.T,
