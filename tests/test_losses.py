@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from numrnn.gradcheck import numerical_gradient, relative_error
+from numrnn.gradient_check import numerical_gradient, relative_error
 from numrnn.losses import BinaryCrossEntropy, CrossEntropy, MeanSquaredError, get_loss
 
 SHAPE = (3, 4, 5)  # batch, time, classes/features: positions are the (batch, time) pairs

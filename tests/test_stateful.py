@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import numrnn
-from numrnn.gradcheck import numerical_gradient
+from numrnn.gradient_check import numerical_gradient
 from numrnn.layers.embedding import Embedding
 from numrnn.layers.gru import GRU
 from numrnn.layers.lstm import LSTM

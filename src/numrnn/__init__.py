@@ -5,7 +5,7 @@
     model.fit(X, y, epochs=10, batch_size=32)
 """
 from .clipping import clip_grad_norm, clip_grad_value
-from .gradcheck import gradcheck
+from .gradient_check import gradcheck
 from .io import load
 from .layers import GRU, LSTM, RNN, Activation, Dense, Embedding, Layer, OneHot
 from .losses import BinaryCrossEntropy, CrossEntropy, MeanSquaredError, get_loss

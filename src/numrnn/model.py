@@ -18,7 +18,8 @@ import numpy as np
 
 from ._validate import as_index_array, check_positive_float, check_positive_int
 from .clipping import clip_grad_norm, clip_grad_value
-from .layers.base import Layer, _to_numpy, check_state_names
+from .layers.base import Layer
+from .module import as_numpy, check_state_names
 from .losses import get_loss
 from .optimizers import get_optimizer
 from .random import get_rng
@@ -397,7 +398,7 @@ class Sequential:
         if not self.layers:
             raise ValueError("the model has no layers; add some with add(layer)")
         X = self.layers[0].check_input(names[0], X)
-        y_array = np.asarray(y) if not hasattr(y, "detach") else _to_numpy(y)
+        y_array = np.asarray(y) if not hasattr(y, "detach") else as_numpy(y)
         if y_array.ndim == 0 or y_array.shape[0] != X.shape[0]:
             got = "a scalar" if y_array.ndim == 0 else f"{y_array.shape[0]} samples"
             raise ValueError(f"{names[0]} and {names[1]} must have the same number of samples: "
@@ -453,7 +454,7 @@ class Sequential:
         # check everything first so that a bad entry leaves the model untouched
         for index, layer in enumerate(self.layers):
             for param, value in per_layer[index].items():
-                array = _to_numpy(value)
+                array = as_numpy(value)
                 if array.shape != layer.params[param].shape:
                     raise ValueError(f"state dict entry '{index}.{param}' must have shape "
                                      f"{layer.params[param].shape}, got {array.shape}")

@@ -22,7 +22,7 @@ import numpy as np
 
 from ._blas import blas_threads
 from . import data as datasets
-from .gradcheck import gradcheck, numerical_gradient, relative_error
+from .gradient_check import gradcheck, numerical_gradient, relative_error
 from .layers import RNN, Dense
 from .model import Sequential
 from .optimizers import get_optimizer

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import numrnn
-from numrnn.gradcheck import gradcheck
+from numrnn.gradient_check import gradcheck
 
 
 @pytest.mark.parametrize("bias", [True, False])

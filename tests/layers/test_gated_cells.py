@@ -3,7 +3,7 @@ shapes, names and errors. Their parity with torch is in test_torch_parity.py (wi
 import numpy as np
 import pytest
 
-from numrnn.gradcheck import gradcheck
+from numrnn.gradient_check import gradcheck
 from numrnn.layers.gru import GRU
 from numrnn.layers.lstm import LSTM
 

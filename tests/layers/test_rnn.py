@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import numrnn
-from numrnn.gradcheck import gradcheck, numerical_gradient, relative_error
+from numrnn.gradient_check import gradcheck, numerical_gradient, relative_error
 
 NONLINEARITIES = ["tanh", "relu", "sigmoid", "linear"]
 

@@ -1,17 +1,18 @@
 """The contract every numrnn layer keeps.
 
-A layer owns its parameters and their gradients as dicts under PyTorch's names (`params`, `grads`), exposes
-`forward(x)` and `backward(grad_out) -> grad_in`, and never updates a weight itself: the optimizer sees only the
-(params, grads) dicts, so gradients can be clipped, inspected or checked in between.
+A layer owns its parameters and their gradients as dicts under PyTorch's names (`params`, `grads`, numrnn.module),
+exposes `forward(x)` and `backward(grad_out) -> grad_in`, and never updates a weight itself: the optimizer sees
+only the (params, grads) dicts, so gradients can be clipped, inspected or checked in between.
 """
-import inspect
-
 import numpy as np
 
-from .._validate import as_float_array, check_dtype
+from .._validate import as_float_array
+from ..module import Module
 
 
-class Layer:
+class Layer(Module):
+    """A layer: forward(x) and backward(grad_out) -> grad_in side by side, parameters and gradients as in Module."""
+
     #: True for layers whose forward takes `lengths` (the recurrent layers)
     takes_lengths = False
     #: True for layers whose forward takes `time_major` (layers with a time axis of their own)
@@ -20,9 +21,7 @@ class Layer:
     sequence_rank = None
 
     def __init__(self, dtype="float32"):
-        self.dtype = check_dtype(dtype)
-        self.params = {}
-        self.grads = {}
+        super().__init__(dtype)
         self.training = True
 
     # -- the interface -------------------------------------------------------------------------------------------
@@ -30,10 +29,6 @@ class Layer:
         raise NotImplementedError
 
     def backward(self, grad_out, need_input_grad=True):
-        raise NotImplementedError
-
-    def config(self):
-        """The constructor's arguments as a JSON-able dict: what `numrnn.save` writes for this layer."""
         raise NotImplementedError
 
     def output_shape(self, input_shape):
@@ -49,15 +44,10 @@ class Layer:
         rank, features = self.input_spec()
         return as_float_array(name, data, self.dtype, ndim=rank, last_dim=features)
 
-    # -- shared machinery ----------------------------------------------------------------------------------------
-    def _add_param(self, name, value):
-        # gradients are written in place into these arrays on every backward (np.matmul(..., out=)): the
-        # optimizer and the model hold references to both dicts' arrays
-        self.params[name] = np.ascontiguousarray(value, dtype=self.dtype)
-        self.grads[name] = np.zeros_like(self.params[name])
-
-    def num_parameters(self):
-        return int(sum(p.size for p in self.params.values()))
+    def step_multiply_adds(self, batch):
+        """Multiply-adds of one time step of this layer's recurrence for `batch` sequences (0: no recurrence);
+        numrnn.threads decides the BLAS threads from it."""
+        return 0
 
     def train(self, mode=True):
         self.training = bool(mode)
@@ -65,58 +55,6 @@ class Layer:
 
     def eval(self):
         return self.train(False)
-
-    def state_dict(self):
-        """A copy of every parameter, under torch's names."""
-        return {name: value.copy() for name, value in self.params.items()}
-
-    def load_state_dict(self, state):
-        """Copy parameters in after checking that names and shapes match exactly (torch tensors are accepted)."""
-        check_state_names(state, self.params, f"state dict for {self.__class__.__name__}")
-        arrays = {}
-        for name, value in state.items():
-            array = _to_numpy(value)
-            if array.shape != self.params[name].shape:
-                raise ValueError(f"state dict entry {name!r} must have shape {self.params[name].shape}, "
-                                 f"got {array.shape}")
-            if not np.issubdtype(array.dtype, np.number) or not np.isfinite(array).all():
-                raise ValueError(f"state dict entry {name!r} must hold finite numbers")
-            arrays[name] = array
-        for name, array in arrays.items():
-            # copy into the existing arrays: optimizers and caches hold references to them
-            self.params[name][...] = array
-        return self
-
-    def __repr__(self):
-        """The constructor call, leaving out arguments at their defaults: RNN(3, 16, nonlinearity='relu')."""
-        parameters = inspect.signature(self.__class__.__init__).parameters
-        parts = []
-        for key, value in self.config().items():
-            parameter = parameters.get(key)
-            if parameter is None:
-                continue
-            if parameter.default is inspect.Parameter.empty:
-                parts.append(repr(value))
-            elif parameter.default != value:
-                parts.append(f"{key}={value!r}")
-        return f"{self.__class__.__name__}({', '.join(parts)})"
-
-
-def check_state_names(state, params, what):
-    """A state dict must name exactly the parameters: say which are missing and which unknown."""
-    if not hasattr(state, "keys"):
-        raise TypeError(f"state must be a dict of arrays, got {type(state).__name__}")
-    expected, given = set(params), set(state)
-    missing, unknown = sorted(expected - given), sorted(given - expected)
-    if missing or unknown:
-        raise ValueError(f"{what} does not match: missing {missing}, unknown {unknown}")
-
-
-def _to_numpy(value):
-    """Accept NumPy arrays, lists and torch tensors (without importing torch)."""
-    if hasattr(value, "detach") and hasattr(value, "cpu"):
-        value = value.detach().cpu().numpy()
-    return np.asarray(value)
 
 
 class Workspace:

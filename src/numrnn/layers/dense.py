@@ -18,9 +18,9 @@ class Dense(Layer):
         self.bias = bool(bias)
         bound = 1.0 / np.sqrt(self.in_features)  # torch's default for Linear
         rng = get_rng()
-        self._add_param("weight", rng.uniform(-bound, bound, (self.out_features, self.in_features)))
+        self.add_param("weight", rng.uniform(-bound, bound, (self.out_features, self.in_features)))
         if self.bias:
-            self._add_param("bias", rng.uniform(-bound, bound, self.out_features))
+            self.add_param("bias", rng.uniform(-bound, bound, self.out_features))
         self._input = None
 
     def forward(self, x):

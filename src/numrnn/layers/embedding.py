@@ -46,7 +46,7 @@ class Embedding(Layer):
         super().__init__(dtype)
         self.num_embeddings = check_positive_int("num_embeddings", num_embeddings)
         self.embedding_dim = check_positive_int("embedding_dim", embedding_dim)
-        self._add_param("weight", get_rng().standard_normal((self.num_embeddings, self.embedding_dim)))
+        self.add_param("weight", get_rng().standard_normal((self.num_embeddings, self.embedding_dim)))
         self._ids = None
 
     def _check_ids(self, name, ids):

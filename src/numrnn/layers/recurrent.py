@@ -91,11 +91,11 @@ class Recurrent(Layer):
         for k in range(self.num_layers):
             in_k = self.input_size if k == 0 else size * self.num_directions
             for s in self._suffixes():
-                self._add_param(f"weight_ih_l{k}{s}", rng.uniform(-bound, bound, (self.gates * size, in_k)))
-                self._add_param(f"weight_hh_l{k}{s}", rng.uniform(-bound, bound, (self.gates * size, size)))
+                self.add_param(f"weight_ih_l{k}{s}", rng.uniform(-bound, bound, (self.gates * size, in_k)))
+                self.add_param(f"weight_hh_l{k}{s}", rng.uniform(-bound, bound, (self.gates * size, size)))
                 if self.bias:
-                    self._add_param(f"bias_ih_l{k}{s}", rng.uniform(-bound, bound, self.gates * size))
-                    self._add_param(f"bias_hh_l{k}{s}", rng.uniform(-bound, bound, self.gates * size))
+                    self.add_param(f"bias_ih_l{k}{s}", rng.uniform(-bound, bound, self.gates * size))
+                    self.add_param(f"bias_hh_l{k}{s}", rng.uniform(-bound, bound, self.gates * size))
 
     def config(self):
         return {"input_size": self.input_size, "hidden_size": self.hidden_size, "num_layers": self.num_layers,
