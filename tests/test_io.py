@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import numrnn
-from numrnn import io
+from numrnn.io import format as io
 
 
 def trained_model(rng):

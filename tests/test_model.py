@@ -56,7 +56,7 @@ def test_train_on_batch_changes_weights_by_the_optimizer_step(rng):
     # SGD: w_new = w_old - lr * grad, with the gradients the step left in model.grads
     for name, value in model.params.items():
         np.testing.assert_allclose(value, before[name] - 0.1 * model.grads[name], rtol=1e-6, atol=1e-7)
-    assert set(logs) == {"loss", "accuracy"}
+    assert set(logs) == {"loss", "accuracy", "grad_norm"}
 
 
 def test_clip_norm_bounds_the_update(rng):

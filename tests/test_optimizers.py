@@ -57,7 +57,7 @@ def test_sgd_weight_decay_steps_by_hand():
 
 
 def test_adam_steps_by_hand():
-    p1, p2 = _run(Adam(lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8), [G1, G2])
+    p1, p2 = _run(Adam(lr=0.1, betas=(0.9, 0.999), eps=1e-8), [G1, G2])
     # step 1: m = 0.1 g, v = 0.001 g^2; corrected: m / 0.1 = g, v / 0.001 = g^2, so the step is lr g / (|g| + eps)
     _close(p1, [1.0 - 0.1 * 0.5 / (0.5 + 1e-8), -2.0 + 0.1 * 1.0 / (1.0 + 1e-8)])
     # step 2: m = 0.9 m + 0.1 g = [0.07, 0.11]; v = 0.999 v + 0.001 g^2 = [0.00031225, 0.004999]
@@ -194,8 +194,8 @@ def test_adam_counts_steps_per_parameter_so_separate_calls_match_one_call():
     (lambda: SGD(nesterov=True), ValueError, r"nesterov=True needs a momentum > 0"),
     (lambda: SGD(momentum=0.9, nesterov="yes"), TypeError, r"nesterov must be True or False"),
     (lambda: SGD(weight_decay=-1), ValueError, r"weight_decay must be a non-negative finite number"),
-    (lambda: Adam(beta1=1.0), ValueError, r"beta1 must be in \[0, 1\), got 1.0"),
-    (lambda: Adam(beta2=-0.1), ValueError, r"beta2 must be in \[0, 1\)"),
+    (lambda: Adam(betas=(1.0, 0.999)), ValueError, r"betas\[0\] must be in \[0, 1\), got 1.0"),
+    (lambda: Adam(betas=(0.9, -0.1)), ValueError, r"betas\[1\] must be in \[0, 1\)"),
     (lambda: Adam(eps=0), ValueError, r"eps must be a positive finite number"),
     (lambda: RMSprop(alpha=1.5), ValueError, r"alpha must be in \[0, 1\)"),
     (lambda: RMSprop(momentum=2), ValueError, r"momentum must be in \[0, 1\)"),
@@ -308,7 +308,7 @@ def test_config_survives_json_and_rebuilds_the_same_optimizer(optimizer):
 @pytest.mark.parametrize("make, torch_name, torch_kwargs", [
     (lambda: SGD(lr=0.1, momentum=0.9, weight_decay=0.01), "SGD", {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.01}),
     (lambda: SGD(lr=0.1, momentum=0.9, nesterov=True), "SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
-    (lambda: Adam(lr=0.01, beta1=0.8, beta2=0.99, eps=1e-6), "Adam", {"lr": 0.01, "betas": (0.8, 0.99), "eps": 1e-6}),
+    (lambda: Adam(lr=0.01, betas=(0.8, 0.99), eps=1e-6), "Adam", {"lr": 0.01, "betas": (0.8, 0.99), "eps": 1e-6}),
     (lambda: RMSprop(lr=0.01), "RMSprop", {"lr": 0.01}),
     (lambda: RMSprop(lr=0.01, alpha=0.9, momentum=0.5), "RMSprop", {"lr": 0.01, "alpha": 0.9, "momentum": 0.5}),
     (lambda: Adagrad(lr=0.1), "Adagrad", {"lr": 0.1}),

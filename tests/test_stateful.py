@@ -59,14 +59,14 @@ def test_gradient_of_a_chunk_matches_finite_differences_with_the_state_held_fixe
     layer = make("lstm")
     layer.stateful = True
     layer.forward(first)
-    carried = layer._carried_states
+    carried = layer.carried_state
     projection = rng.standard_normal((2, 3, 4))
     layer.forward(second)
     layer.backward(projection)
     analytic = layer.grads["weight_hh_l0"].copy()
 
     def loss():
-        layer._carried_states = carried  # the same carried state for every evaluation
+        layer.carried_state = carried  # the same carried state for every evaluation
         return float(np.sum(layer.forward(second) * projection))
 
     numeric = numerical_gradient(loss, layer.params["weight_hh_l0"])

@@ -174,10 +174,14 @@ def test_temperature_zero_is_greedy(trained):
         context += character
 
 
-def test_sampling_leaves_a_stateless_model_stateless(trained):
+def test_sampling_leaves_the_models_state_as_it_was(trained):
+    """The model is saved as trained, stateful (stateful is part of a layer's config); sampling reads in chunks
+    from zeros and gives the layers back their flag and carried state."""
     model = numrnn.load(trained / "model.npz")
+    recurrent = model.layers[1]
+    assert recurrent.stateful is True and recurrent.carried_state is None
     text.generate(model, 5, prime="F")
-    assert model.layers[1].stateful is False and model.layers[1]._carried_states is None
+    assert recurrent.stateful is True and recurrent.carried_state is None
 
 
 # -- the command line --------------------------------------------------------------------------------------------------

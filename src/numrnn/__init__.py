@@ -4,20 +4,21 @@
     model = numrnn.Sequential([numrnn.RNN(3, 32), numrnn.Dense(32, 3)], loss="cross_entropy", optimizer="adam")
     model.fit(X, y, epochs=10, batch_size=32)
 """
+from . import callbacks, data, schedules  # noqa: F401  (numrnn.data.mod3, numrnn.callbacks.Callback, ...)
 from .clipping import clip_grad_norm, clip_grad_value
 from .gradient_check import gradcheck
-from .io import load
+from .io.load import load
 from .layers import GRU, LSTM, RNN, Activation, Dense, Embedding, Layer, OneHot
 from .losses import BinaryCrossEntropy, CrossEntropy, MeanSquaredError, get_loss
-from .model import History, Sequential
+from .model import Sequential
 from .optimizers import SGD, Adagrad, Adam, RMSprop, Rprop, get_optimizer
 from .random import seed
-from . import data  # noqa: F401  (numrnn.data.mod3, ...)
+from .training import History
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "RNN", "LSTM", "GRU", "Dense", "Activation", "Embedding", "OneHot", "Layer", "Sequential", "History", "load", "seed", "gradcheck",
-    "MeanSquaredError", "CrossEntropy", "BinaryCrossEntropy", "get_loss",
+    "RNN", "LSTM", "GRU", "Dense", "Activation", "Embedding", "OneHot", "Layer", "Sequential", "History", "load",
+    "seed", "gradcheck", "MeanSquaredError", "CrossEntropy", "BinaryCrossEntropy", "get_loss",
     "SGD", "Adam", "RMSprop", "Adagrad", "Rprop", "get_optimizer", "clip_grad_norm", "clip_grad_value",
 ]

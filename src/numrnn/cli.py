@@ -284,9 +284,9 @@ class Progress:
 
     def set_params(self, params):
         """Called by numrnn.recipes before fit with {"epochs": ..., "batches": batches per epoch}."""
-        self.epochs, self.batches = params.get("epochs"), params.get("batches")
+        self.epochs, self.batches = params.get("epochs"), params.get("steps")
 
-    def on_epoch_begin(self, epoch):
+    def on_epoch_begin(self, epoch, logs=None):
         self._sum, self._count = 0.0, 0
         self._epoch = epoch
 
@@ -334,7 +334,7 @@ class Progress:
 
 def cmd_evaluate(args):
     from . import recipes
-    from .io import load
+    from .io.load import load
 
     if args.task is None:
         raise UsageError("evaluate needs --task TASK (count, mod3, sine, mult-series), or --data FILE for a text "
@@ -354,7 +354,7 @@ def cmd_evaluate(args):
 
 
 def cmd_predict(args):
-    from .io import load
+    from .io.load import load
 
     model = load(args.model)
     inputs = _read_inputs(args.input, model)
@@ -426,7 +426,7 @@ def _read_csv_rows(path):
 def cmd_forecast(args):
     from . import recipes
     from .data import read_column
-    from .io import load
+    from .io.load import load
 
     model = load(args.model)
     info = recipes.forecaster_info(model)
@@ -452,7 +452,7 @@ def cmd_forecast(args):
 
 
 def cmd_info(args):
-    from .io import load
+    from .io.load import load
 
     model = load(args.model)
     extra = getattr(model, "extra", {}) or {}

@@ -19,7 +19,23 @@ import numpy as np
 
 from ._validate import check_positive_float
 
-__all__ = ["clip_grad_norm", "clip_grad_value"]
+__all__ = ["clip_grad_norm", "clip_grad_value", "grad_norm"]
+
+
+def grad_norm(grads):
+    """The global L2 norm of every gradient together, sqrt(sum over arrays of sum(g^2)), without changing them.
+    A float32 sum of squares that overflows is redone in float64; an inf or NaN gradient gives inf or NaN."""
+    total = 0.0
+    for array in _check_grads(grads):
+        flat = array.reshape(-1)
+        with np.errstate(over="ignore"):  # an overflow is caught just below
+            squares = float(np.dot(flat, flat))  # BLAS dot: no temporary array
+        if math.isinf(squares) and np.isfinite(flat).all():
+            # float32 squares overflow above ~1.8e19 while the norm itself is representable: redo in float64
+            wide = flat.astype(np.float64)
+            squares = float(np.dot(wide, wide))
+        total += squares
+    return math.sqrt(total)
 
 
 def clip_grad_norm(grads, max_norm):
@@ -30,22 +46,11 @@ def clip_grad_norm(grads, max_norm):
     finite (an inf or NaN gradient) is returned as is and nothing is scaled: scaling would turn inf into NaN
     everywhere, and the caller can see the returned value and skip the step.
     """
-    arrays = _check_grads(grads)
     max_norm = check_positive_float("max_norm", max_norm)
-    total = 0.0
-    for array in arrays:
-        flat = array.reshape(-1)
-        with np.errstate(over="ignore"):  # an overflow is caught just below
-            squares = float(np.dot(flat, flat))  # BLAS dot: no temporary array
-        if math.isinf(squares) and np.isfinite(flat).all():
-            # float32 squares overflow above ~1.8e19 while the norm itself is representable: redo in float64
-            wide = flat.astype(np.float64)
-            squares = float(np.dot(wide, wide))
-        total += squares
-    norm = math.sqrt(total)
+    norm = grad_norm(grads)
     if norm > max_norm and math.isfinite(norm):
         scale = max_norm / (norm + 1e-6)  # a Python float: float32 gradients stay float32
-        for array in arrays:
+        for array in grads.values():
             array *= scale
     return norm
 

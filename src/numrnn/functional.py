@@ -73,9 +73,17 @@ def softmax(z, axis=-1):
 
 def log_softmax(z, axis=-1):
     """z - m - log sum exp(z - m) over `axis`, a new array in z's dtype (exact for logits of any size)."""
-    shifted = np.subtract(z, np.max(z, axis=axis, keepdims=True))
-    shifted -= np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
-    return shifted
+    return softmax_and_log_softmax(z, axis)[1]
+
+
+def softmax_and_log_softmax(z, axis=-1):
+    """(softmax(z), log_softmax(z)) with one exp: what a cross-entropy needs for its loss and its gradient."""
+    log_probs = np.subtract(z, np.max(z, axis=axis, keepdims=True))  # z - m <= 0: exp cannot overflow
+    probs = np.exp(log_probs)
+    sums = probs.sum(axis=axis, keepdims=True)  # in [1, C]: its log is safe
+    probs /= sums
+    log_probs -= np.log(sums)
+    return probs, log_probs
 
 
 def softmax_backward(y, grad_y):

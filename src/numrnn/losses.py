@@ -26,8 +26,10 @@ from collections.abc import Mapping
 import numpy as np
 
 from ._validate import check_choice
+from .functional import sigmoid, softmax, softmax_and_log_softmax
+from .registry import Registry
 
-__all__ = ["Loss", "MeanSquaredError", "CrossEntropy", "BinaryCrossEntropy", "get_loss"]
+__all__ = ["Loss", "MeanSquaredError", "CrossEntropy", "BinaryCrossEntropy", "LOSSES", "get_loss"]
 
 # A probability row may miss a sum of 1 by float32 rounding, never by a whole class (a two-hot or an all-zero row).
 _ROW_SUM_TOLERANCE = 1e-4
@@ -185,11 +187,7 @@ class CrossEntropy(Loss):
         return array
 
     def _forward(self, output, target, mask, scale):
-        log_probs = np.subtract(output, output.max(axis=-1, keepdims=True))  # z - m <= 0: exp cannot overflow
-        probs = np.exp(log_probs)
-        row_sums = probs.sum(axis=-1, keepdims=True)  # in [1, C]: its log is safe
-        probs /= row_sums
-        log_probs -= np.log(row_sums)
+        probs, log_probs = softmax_and_log_softmax(output)
         if target.ndim == output.ndim:
             picked = np.einsum("...c,...c->...", target, log_probs)  # sum_c y_c log softmax(z)_c
         else:
@@ -215,7 +213,7 @@ class CrossEntropy(Loss):
 
     def predict(self, output):
         """softmax(z) over the last axis, in the output's dtype."""
-        return _softmax(_check_output(output))
+        return softmax(_check_output(output))
 
     def _correct(self, output, target):
         truth = target if target.ndim < output.ndim else target.argmax(axis=-1)
@@ -256,7 +254,7 @@ class BinaryCrossEntropy(Loss):
             terms *= mask[..., None]
         total = terms.sum()
         # terms is not needed after this: backward writes the gradient into its memory
-        self._cache = (_sigmoid(output, exp_neg_abs), target, mask, scale, terms)
+        self._cache = (sigmoid(output), target, mask, scale, terms)
         return total
 
     def _backward(self):
@@ -270,28 +268,26 @@ class BinaryCrossEntropy(Loss):
 
     def predict(self, output):
         """sigmoid(z) element-wise, in the output's dtype."""
-        output = _check_output(output)
-        return _sigmoid(output)
+        return sigmoid(_check_output(output))
 
     def _correct(self, output, target):
         # sigmoid(z) > 0.5 exactly when z > 0; soft targets count as 1 above 0.5
         return (output > 0) == (target > 0.5)
 
 
-_CLASSES = {cls.name: cls for cls in (MeanSquaredError, CrossEntropy, BinaryCrossEntropy)}
-_ALIASES = {
-    "mse": "mse", "mean_squared_error": "mse",
-    "cross_entropy": "cross_entropy", "categorical_crossentropy": "cross_entropy", "ce": "cross_entropy",
-    "binary_cross_entropy": "binary_cross_entropy", "bce": "binary_cross_entropy",
-    "binary_crossentropy": "binary_cross_entropy",
-}
+#: every loss by name, with Keras's and torch's names as aliases (the file format and get_loss read it)
+LOSSES = Registry("loss")
+LOSSES.register(MeanSquaredError, aliases=("mean_squared_error", "MeanSquaredError", "MSELoss"))
+LOSSES.register(CrossEntropy, aliases=("categorical_crossentropy", "sparse_categorical_crossentropy", "ce",
+                                       "CrossEntropy", "CrossEntropyLoss"))
+LOSSES.register(BinaryCrossEntropy, aliases=("bce", "binary_crossentropy", "BinaryCrossEntropy",
+                                             "BCEWithLogitsLoss"))
 
 
 def get_loss(loss, **kwargs):
-    """A loss from an instance (returned as is), a class, a name ("mse", "cross_entropy", "bce", ...) or a config.
-
-    A config is the dict a loss's config() returns, {"name": ..., "reduction": ...}; kwargs add to it.
-    """
+    """A loss from an instance (returned as is), a class, a name ("mse", "cross_entropy", "bce", Keras's and
+    torch's names, ...) or a config, the dict a loss's config() returns ({"name": ..., "reduction": ...});
+    kwargs add to it."""
     if isinstance(loss, Loss):
         if kwargs:
             raise TypeError(f"get_loss takes keyword arguments only with a name, got an instance and {sorted(kwargs)}")
@@ -305,27 +301,10 @@ def get_loss(loss, **kwargs):
         return loss(**kwargs)
     if not isinstance(loss, str):
         raise TypeError(f"loss must be a name, a config dict or a Loss instance, got {type(loss).__name__} {loss!r}")
-    key = loss.lower()
-    if key not in _ALIASES:
-        raise ValueError(f"unknown loss {loss!r}; known names: {', '.join(sorted(_ALIASES))}")
-    return _CLASSES[_ALIASES[key]](**kwargs)
-
-
-# -- numerics ------------------------------------------------------------------------------------------------------
-
-def _softmax(z):
-    """exp(z - m) / sum exp(z - m) over the last axis, m the row's max, so no exponent is positive."""
-    probs = np.subtract(z, z.max(axis=-1, keepdims=True))
-    np.exp(probs, out=probs)
-    probs /= probs.sum(axis=-1, keepdims=True)
-    return probs
-
-
-def _sigmoid(z, exp_neg_abs=None):
-    """1 / (1 + exp(-z)) without overflow: with e = exp(-|z|) it is 1 / (1 + e) for z >= 0 and e / (1 + e) below."""
-    if exp_neg_abs is None:
-        exp_neg_abs = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0, exp_neg_abs) / (1.0 + exp_neg_abs)
+    key = loss if loss in LOSSES else loss.lower()
+    if key not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}; known names: {', '.join(LOSSES.names(aliases=True))}")
+    return LOSSES.get(key)(**kwargs)
 
 
 # -- argument checks -----------------------------------------------------------------------------------------------

@@ -1,60 +1,52 @@
-"""Sequential: layers in a row, a loss and an optimizer, trained with fit and used with evaluate and predict.
+"""Sequential: layers in a row, a loss and an optimizer; one training step in two public halves.
 
-One training step (train_on_batch), the whole of what the tutorials' training loops do:
+    loss = model.compute_gradients(x, y)      forward, loss, backward: every layer's `grads` set, no weight moved
+    model.apply_gradients()                   clip_grad_value / clip_grad_norm, then optimizer.step(params, grads)
 
-    output = layer_n(... layer_1(x))          forward, time-major inside (converted once at the boundary)
-    loss   = loss.forward(output, y, mask)     mask: the positions that have a target (variable lengths)
-    grad   = loss.backward()
-    grad   = layer.backward(grad) for each layer, last to first; each layer sets its `grads`
-    clip_grad_norm / clip_grad_value           optional, between backward and the update
-    optimizer.step(params, grads)              the only place where a weight changes
+is the whole of what the tutorials' training loops do, and the only way numrnn trains: `train_on_batch` is the
+two halves and the step's metrics, `fit` (numrnn.training) loops over mini-batches of it, and the character
+model's trainer runs `compute_gradients` on several copies side by side before one `apply_gradients`.
+Inside, a batch with a time axis runs time-major (converted once at the boundary):
+
+    output = layer_n(... layer_1(x))          loss = loss.forward(output, y, mask)    mask: padded positions out
+    grad = loss.backward();  grad = layer.backward(grad) for each layer, last to first
 
 Parameters and gradients are gathered under torch's Sequential names ("0.weight_ih_l0", "1.weight") as
-references to the layers' own arrays, so the optimizer updates the layers in place.
+references to the layers' own arrays, so the optimizer updates the layers in place. Every public method that runs
+the model enters numrnn.threads' policy for its batch.
 """
 import contextlib
 
 import numpy as np
 
-from ._validate import as_index_array, check_positive_float, check_positive_int
-from .clipping import clip_grad_norm, clip_grad_value
-from .layers.base import Layer
-from .module import as_numpy, check_state_names
+from . import threads
+from ._validate import check_positive_float, check_positive_int
+from .clipping import clip_grad_norm, clip_grad_value, grad_norm
+from .layers.base import LAYERS, Layer
 from .losses import get_loss
+from .module import as_numpy, check_state_names
 from .optimizers import get_optimizer
-from .random import get_rng
-
-
-class History:
-    """What fit returns: `history` maps "loss", "accuracy", "val_loss", "val_accuracy" to per-epoch lists."""
-
-    def __init__(self):
-        self.history = {}
-        self.epoch = []
-
-    def append(self, epoch, logs):
-        self.epoch.append(epoch)
-        for key, value in logs.items():
-            self.history.setdefault(key, []).append(value)
-
-    def __repr__(self):
-        last = {k: round(v[-1], 6) for k, v in self.history.items() if v}
-        return f"History(epochs={len(self.epoch)}, last={last})"
+from .sequences import check_lengths, valid_steps
 
 
 class Sequential:
-    """Sequential(layers, loss="cross_entropy", optimizer="adam", clip_norm=None, clip_value=None)."""
+    """Sequential(layers, *, loss=None, optimizer=None, clip_norm=None, clip_value=None)."""
 
-    def __init__(self, layers=None, loss=None, optimizer=None, clip_norm=None, clip_value=None):
+    def __init__(self, layers=None, *, loss=None, optimizer=None, clip_norm=None, clip_value=None):
         self.layers = []
         for layer in layers or []:
             self.add(layer)
-        self.loss = None if loss is None else get_loss(loss)
-        self.optimizer = None if optimizer is None else get_optimizer(optimizer)
-        self.clip_norm = None if clip_norm is None else check_positive_float("clip_norm", clip_norm)
-        self.clip_value = None if clip_value is None else check_positive_float("clip_value", clip_value)
+        self.loss = self.optimizer = self.clip_norm = self.clip_value = None
+        self.compile(loss=loss, optimizer=optimizer, clip_norm=clip_norm, clip_value=clip_value)
         #: for character models: the characters in id order (saved with the model)
         self.vocab = None
+        #: JSON-able facts an application keeps with the model (saved with it): a task's settings, a scaling
+        self.extra = {}
+        #: a callback sets this to True to end fit after the current batch
+        self.stop_training = False
+        self._params = self._grads = None
+        self._time_major = False
+        self._last = None  # (output, y, mask) of the last compute_gradients, for train_on_batch's metrics
 
     # -- building ------------------------------------------------------------------------------------------------
     def add(self, layer):
@@ -62,26 +54,25 @@ class Sequential:
         if not isinstance(layer, Layer):
             raise TypeError(f"layer must be a numrnn layer, got {type(layer).__name__}")
         if self.layers:
-            shape = self._output_shape_symbolic()
+            shape = self._symbolic_output_shape()
             rank, features = layer.input_spec()
-            index = len(self.layers)
-            previous = self.layers[-1].__class__.__name__
+            index, previous = len(self.layers), type(self.layers[-1]).__name__
             if features is not None and shape[-1] is not None and shape[-1] != features:
-                raise ValueError(f"layers do not chain: layer {index} ({layer.__class__.__name__}) expects "
+                raise ValueError(f"layers do not chain: layer {index} ({type(layer).__name__}) expects "
                                  f"{features} input features, but layer {index - 1} ({previous}) gives {shape[-1]}")
             if rank is not None and len(shape) != rank:
-                raise ValueError(f"layers do not chain: layer {index} ({layer.__class__.__name__}) expects input of "
+                raise ValueError(f"layers do not chain: layer {index} ({type(layer).__name__}) expects input of "
                                  f"rank {rank}, but layer {index - 1} ({previous}) gives rank {len(shape)} "
                                  f"(set return_sequences=True on it to keep the time axis)")
-        if layer.dtype != (self.layers[0].dtype if self.layers else layer.dtype):
-            raise ValueError(f"all layers must share one dtype: layer 0 is {np.dtype(self.layers[0].dtype).name}, "
-                             f"the new layer {np.dtype(layer.dtype).name}")
+            if layer.dtype != self.layers[0].dtype:
+                raise ValueError(f"all layers must share one dtype: layer 0 is {np.dtype(self.layers[0].dtype).name},"
+                                 f" the new layer {np.dtype(layer.dtype).name}")
         self.layers.append(layer)
         self._params = self._grads = None
         return self
 
     def compile(self, loss=None, optimizer=None, clip_norm=None, clip_value=None):
-        """Set (or replace) the loss, optimizer and clipping, as Keras's compile does."""
+        """Set (or replace) the loss, optimizer and clipping, as Keras's compile does; None keeps the current."""
         if loss is not None:
             self.loss = get_loss(loss)
         if optimizer is not None:
@@ -92,13 +83,11 @@ class Sequential:
             self.clip_value = check_positive_float("clip_value", clip_value)
         return self
 
-    def _input_shape_symbolic(self):
-        rank, features = self.layers[0].input_spec()
-        rank = rank or 2
-        return (None,) * (rank - 1) + ((features,) if rank >= 1 else ())
-
-    def _output_shape_symbolic(self, input_shape=None):
-        shape = input_shape or self._input_shape_symbolic()
+    def _symbolic_output_shape(self, input_shape=None):
+        if input_shape is None:
+            rank, features = self.layers[0].input_spec()
+            input_shape = (None,) * ((rank or 2) - 1) + (features,)
+        shape = tuple(input_shape)
         for layer in self.layers:
             shape = tuple(layer.output_shape(shape))
         return shape
@@ -131,25 +120,25 @@ class Sequential:
     def eval(self):
         return self.train(False)
 
-    # -- the forward and backward passes ---------------------------------------------------------------------------
+    # -- forward and backward --------------------------------------------------------------------------------------
     def _is_sequence_input(self, x):
         """A batch with a time axis is carried time-major through the layers (converted here, once)."""
-        rank = getattr(self.layers[0], "sequence_rank", None)
+        rank = self.layers[0].sequence_rank
         return rank is not None and x.ndim == rank
 
     def forward(self, x, lengths=None, initial_state=None):
-        """Run the layers on a validated batch; returns the output time-major if the input had a time axis."""
+        """Run the layers on a checked batch; the output is time-major if the input had a time axis.
+        initial_state: one entry per layer, h0 for a recurrent layer (None elsewhere)."""
         self._time_major = self._is_sequence_input(x)
         out = np.ascontiguousarray(np.swapaxes(x, 0, 1)) if self._time_major else x
-        states = list(initial_state) if initial_state is not None else None
         for index, layer in enumerate(self.layers):
             kwargs = {}
-            if getattr(layer, "takes_time_major", False):
+            if layer.takes_time_major:
                 kwargs["time_major"] = self._time_major
-            if getattr(layer, "takes_lengths", False) and lengths is not None:
+            if layer.takes_lengths and lengths is not None:
                 kwargs["lengths"] = lengths
-            if states is not None and hasattr(layer, "state_names"):
-                kwargs["h0"] = states[index]
+            if initial_state is not None and initial_state[index] is not None:
+                kwargs["h0"] = initial_state[index]
             out = layer.forward(out, **kwargs)
         return out
 
@@ -157,140 +146,113 @@ class Sequential:
         for index in reversed(range(len(self.layers))):
             grad = self.layers[index].backward(grad, need_input_grad=index > 0)
 
-    def _to_output_layout(self, y):
-        """Targets (and masks) batch-first -> the layout of the output (time-major for sequence outputs)."""
-        if y is None or not self._sequence_output:
-            return y
-        return np.swapaxes(y, 0, 1)
-
     @property
     def _sequence_output(self):
-        return self._time_major and len(self._output_shape_symbolic()) >= 3
+        return self._time_major and len(self._symbolic_output_shape()) >= 3
 
-    def _position_mask(self, lengths, steps):
-        if lengths is None or not self._sequence_output:
-            return None
-        return np.arange(steps)[:, None] < lengths[None, :]
+    def _in_output_layout(self, y, lengths, steps):
+        """Targets batch-first -> the output's layout (time-major for sequence outputs), and the mask of padded
+        positions in that layout."""
+        if not self._sequence_output:
+            return y, None
+        return np.swapaxes(y, 0, 1), valid_steps(lengths, steps)
 
-    # -- training and evaluation on one batch ----------------------------------------------------------------------
-    def train_on_batch(self, x, y, lengths=None):
-        """One step of gradient descent on (x, y); returns {"loss": ..., "accuracy": ...} (accuracy if classifying)."""
-        self._require_compiled()
-        x, y, lengths = self._check_data(x, y, lengths)
-        return self._train_step(x, y, lengths)
+    # -- one training step in two halves -------------------------------------------------------------------------
+    def compute_gradients(self, x, y, lengths=None, *, checked=False):
+        """Forward, loss and backward on one batch: every layer's `grads` hold dL/dparam, no weight changes.
+        Returns the loss (a float). checked=True: (x, y, lengths) came from check_data and are used as they are."""
+        self._require("loss")
+        if not checked:
+            x, y, lengths = self.check_data(x, y, lengths)
+        with threads.for_model(self, x.shape[0]):
+            self.train()
+            output = self.forward(x, lengths)
+            y_layout, mask = self._in_output_layout(y, lengths, x.shape[1] if x.ndim > 1 else 1)
+            loss = self.loss.forward(output, y_layout, mask=mask, checked=True)
+            self._last = (output, y_layout, mask)
+            self.backward(self.loss.backward())
+        return float(loss)
 
-    def _train_step(self, x, y, lengths):
-        self.train()
-        output = self.forward(x, lengths)
-        y_layout = self._to_output_layout(y)
-        mask = self._position_mask(lengths, x.shape[1] if x.ndim > 1 else 1)
-        loss = self.loss.forward(output, y_layout, mask=mask, checked=True)
-        logs = {"loss": float(loss)}
-        if self.loss.is_classification:
-            logs["accuracy"] = float(self.loss.accuracy(output, y_layout, mask=mask, checked=True))
-        self.backward(self.loss.backward())
+    def apply_gradients(self):
+        """Clip the gradients (clip_value, then clip_norm) and let the optimizer step; returns the gradient norm
+        before clipping (of the value-clipped gradients if clip_value is set)."""
+        self._require("optimizer")
         if self.clip_value is not None:
             clip_grad_value(self.grads, self.clip_value)
         if self.clip_norm is not None:
-            logs["grad_norm"] = float(clip_grad_norm(self.grads, self.clip_norm))
+            norm = clip_grad_norm(self.grads, self.clip_norm)
+        else:
+            norm = grad_norm(self.grads)
         self.optimizer.step(self.params, self.grads)
+        return float(norm)
+
+    def train_on_batch(self, x, y, lengths=None, *, checked=False):
+        """One step of gradient descent on (x, y); returns {"loss", "accuracy" (classifiers), "grad_norm"}."""
+        self._require("optimizer")
+        loss = self.compute_gradients(x, y, lengths, checked=checked)
+        logs = {"loss": loss, **self._metrics(*self._last)}
+        logs["grad_norm"] = self.apply_gradients()
         return logs
 
-    def test_on_batch(self, x, y, lengths=None):
+    def test_on_batch(self, x, y, lengths=None, *, checked=False):
         """Loss (and accuracy) on one batch, without changing anything."""
-        self._require_loss()
-        x, y, lengths = self._check_data(x, y, lengths)
-        return self._test_step(x, y, lengths)
-
-    def _test_step(self, x, y, lengths):
-        self.eval()
-        with self.inference():
-            output = self.forward(x, lengths)
-        y_layout = self._to_output_layout(y)
-        mask = self._position_mask(lengths, x.shape[1] if x.ndim > 1 else 1)
-        logs = {"loss": float(self.loss.forward(output, y_layout, mask=mask, checked=True))}
-        if self.loss.is_classification:
-            logs["accuracy"] = float(self.loss.accuracy(output, y_layout, mask=mask, checked=True))
+        self._require("loss")
+        if not checked:
+            x, y, lengths = self.check_data(x, y, lengths)
+        with threads.for_model(self, x.shape[0]):
+            self.eval()
+            with self.inference():
+                output = self.forward(x, lengths)
+            y_layout, mask = self._in_output_layout(y, lengths, x.shape[1] if x.ndim > 1 else 1)
+            logs = {"loss": float(self.loss.forward(output, y_layout, mask=mask, checked=True))}
+            logs.update(self._metrics(output, y_layout, mask))
         return logs
+
+    def _metrics(self, output, y, mask):
+        if not self.loss.is_classification:
+            return {}
+        return {"accuracy": float(self.loss.accuracy(output, y, mask=mask, checked=True))}
 
     # -- whole datasets --------------------------------------------------------------------------------------------
     def fit(self, X, y, epochs=1, batch_size=32, validation_data=None, shuffle=True, seed=None, lengths=None,
             callbacks=None, verbose=False):
-        """Train for `epochs` passes over (X, y) in mini-batches; returns a History.
+        """Train for `epochs` passes over (X, y) in mini-batches; returns a History. See numrnn.training.fit."""
+        from .training import fit
+        return fit(self, X, y, epochs=epochs, batch_size=batch_size, validation_data=validation_data,
+                   shuffle=shuffle, seed=seed, lengths=lengths, callbacks=callbacks, verbose=verbose)
 
-        validation_data: (X_val, y_val) or (X_val, y_val, lengths_val), evaluated after each epoch.
-        seed: seeds the shuffling (numrnn's generator if None). callbacks: objects with any of
-        on_epoch_begin(epoch), on_batch_end(batch, logs), on_epoch_end(epoch, logs).
-        verbose: print one line per epoch.
-        """
-        self._require_compiled()
-        epochs = check_positive_int("epochs", epochs)
-        batch_size = check_positive_int("batch_size", batch_size)
-        X, y, lengths = self._check_data(X, y, lengths)
-        if validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-                raise TypeError("validation_data must be a tuple (X_val, y_val) or (X_val, y_val, lengths_val)")
-            val = self._check_data(*validation_data, names=("validation_data[0]", "validation_data[1]",
-                                                             "validation_data[2]"))
-        rng = np.random.default_rng(seed) if seed is not None else get_rng()
-        callbacks = list(callbacks or [])
-        history = History()
-        count = X.shape[0]
-        for epoch in range(epochs):
-            _call(callbacks, "on_epoch_begin", epoch)
-            order = rng.permutation(count) if shuffle else np.arange(count)
-            totals, weight = {}, 0
-            for batch, start in enumerate(range(0, count, batch_size)):
-                index = order[start:start + batch_size]
-                batch_lengths = None if lengths is None else lengths[index]
-                logs = self._train_step(X[index], y[index], batch_lengths)
-                positions = self._positions(index.size, X.shape[1] if X.ndim > 1 else 1, batch_lengths)
-                weight += self._accumulate(totals, logs, positions)
-                _call(callbacks, "on_batch_end", batch, logs)
-            epoch_logs = self._average(totals, weight)
-            if validation_data is not None:
-                val_logs = self._evaluate_checked(*val, batch_size=batch_size)
-                epoch_logs.update({f"val_{key}": value for key, value in val_logs.items()})
-            history.append(epoch, epoch_logs)
-            _call(callbacks, "on_epoch_end", epoch, epoch_logs)
-            if verbose:
-                print(f"epoch {epoch + 1}/{epochs} " + " ".join(f"{k}={v:.6g}" for k, v in epoch_logs.items()))
-        return history
-
-    def _positions(self, batch, steps, lengths):
-        """How many target positions a batch has, to weight its mean loss in an epoch's average."""
-        if not self._sequence_output:
-            return batch
-        return int(lengths.sum()) if lengths is not None else batch * steps
-
-    def evaluate(self, X, y, batch_size=256, lengths=None):
+    def evaluate(self, X, y, batch_size=256, lengths=None, *, checked=False):
         """{"loss": ..., "accuracy": ...} over the whole dataset, averaged over every position with a target."""
-        self._require_loss()
+        self._require("loss")
         batch_size = check_positive_int("batch_size", batch_size)
-        X, y, lengths = self._check_data(X, y, lengths)
-        return self._evaluate_checked(X, y, lengths, batch_size=batch_size)
-
-    def _evaluate_checked(self, X, y, lengths, batch_size):
+        if not checked:
+            X, y, lengths = self.check_data(X, y, lengths)
         totals, weight = {}, 0
-        for start in range(0, X.shape[0], batch_size):
-            stop = start + batch_size
-            batch_lengths = None if lengths is None else lengths[start:stop]
-            logs = self._test_step(X[start:stop], y[start:stop], batch_lengths)
-            positions = self._positions(X[start:stop].shape[0], X.shape[1] if X.ndim > 1 else 1, batch_lengths)
-            weight += self._accumulate(totals, logs, positions)
-        return self._average(totals, weight)
+        with threads.for_model(self, min(batch_size, X.shape[0])):
+            for start in range(0, X.shape[0], batch_size):
+                part = slice(start, start + batch_size)
+                part_lengths = None if lengths is None else lengths[part]
+                logs = self.test_on_batch(X[part], y[part], part_lengths, checked=True)
+                weight += self.accumulate(totals, logs, self.target_positions(X[part], part_lengths))
+        return self.average(totals, weight)
 
-    def _accumulate(self, totals, logs, positions):
-        """Add one batch's logs, weighted by its number of target positions, so that a dataset's mean loss is the
-        mean over all its positions whatever the batching. A summed loss (reduction="sum") just adds up."""
+    def target_positions(self, x, lengths=None):
+        """How many positions of batch x have a target: its weight in a dataset's mean loss."""
+        if not self._is_sequence_input(x) or len(self._symbolic_output_shape()) < 3:
+            return x.shape[0]
+        return int(lengths.sum()) if lengths is not None else x.shape[0] * x.shape[1]
+
+    def accumulate(self, totals, logs, positions):
+        """Add one batch's logs into totals, weighted by its number of target positions, so that a dataset's mean
+        is the mean over all its positions whatever the batching (a summed loss just adds up); returns the weight."""
         for key, value in logs.items():
-            if key == "grad_norm":
-                continue
-            scale = 1 if key == "loss" and self.loss.reduction == "sum" else positions
-            totals[key] = totals.get(key, 0.0) + value * scale
+            if key != "grad_norm":
+                scale = 1 if key == "loss" and self.loss.reduction == "sum" else positions
+                totals[key] = totals.get(key, 0.0) + value * scale
         return positions
 
-    def _average(self, totals, weight):
+    def average(self, totals, weight):
+        """The per-dataset logs from accumulate's totals."""
         return {key: value if key == "loss" and self.loss.reduction == "sum" else value / weight
                 for key, value in totals.items()}
 
@@ -298,61 +260,55 @@ class Sequential:
         """The model's output for X, batch-first: probabilities for classification losses, values otherwise.
 
         Long sequences run in chunks of `chunk_size` steps with the state carried from one chunk to the next, so
-        memory stays bounded whatever the length (a whole validation text in one call); the result is the same as
-        one pass. Models with a bidirectional layer, or given lengths, run in one pass.
+        memory stays bounded whatever the length (a whole validation text in one call); the result is that of one
+        pass. Models with a bidirectional layer, or given lengths, run in one pass.
         """
+        self._require("layers")
         batch_size = check_positive_int("batch_size", batch_size)
         chunk_size = check_positive_int("chunk_size", chunk_size)
         X = self.layers[0].check_input("X", X)
         lengths = self._check_lengths(lengths, X)
-        self.eval()
-        recurrent = [layer for layer in self.layers if hasattr(layer, "reset_states")]
         chunked = (self._is_sequence_input(X) and lengths is None and X.shape[1] > chunk_size
-                   and all(layer.return_sequences and not layer.bidirectional for layer in recurrent))
+                   and all(layer.can_stream for layer in self.layers))
         outputs = []
-        with self.inference():
+        self.eval()
+        with threads.for_model(self, min(batch_size, X.shape[0])), self.inference():
             for start in range(0, X.shape[0], batch_size):
-                stop = start + batch_size
-                if chunked:
-                    outputs.append(self._predict_chunked(X[start:stop], chunk_size))
+                part = X[start:start + batch_size]
+                if not chunked:
+                    part_lengths = None if lengths is None else lengths[start:start + batch_size]
+                    outputs.append(self.prediction(self.forward(part, part_lengths)))
                     continue
-                output = self.forward(X[start:stop], None if lengths is None else lengths[start:stop])
-                outputs.append(self._prediction(output))
+                pieces = []
+                with self.streaming():
+                    for begin in range(0, X.shape[1], chunk_size):
+                        pieces.append(self.prediction(self.forward(part[:, begin:begin + chunk_size])))
+                outputs.append(np.concatenate(pieces, axis=1))
         return np.concatenate(outputs, axis=0)
+
+    def prediction(self, output):
+        """A forward's output as predict returns it: through the loss's predict (probabilities), batch-first."""
+        if self.loss is not None:
+            output = self.loss.predict(output)
+        return np.array(np.swapaxes(output, 0, 1) if self._sequence_output else output, copy=True)
 
     @contextlib.contextmanager
     def inference(self):
         """Forward only inside (predict, evaluate, sampling): recurrent layers keep nothing for backward and build
-        their derived weight copies once (see Recurrent.inference)."""
+        their derived weight copies once (see StackedRecurrent.inference)."""
         with contextlib.ExitStack() as stack:
             for layer in self.layers:
                 if hasattr(layer, "inference"):
                     stack.enter_context(layer.inference())
             yield self
 
-    def _prediction(self, output):
-        if self.loss is not None:
-            output = self.loss.predict(output)
-        output = np.swapaxes(output, 0, 1) if self._sequence_output else output
-        return np.array(output, copy=True)
-
-    def _predict_chunked(self, X, chunk_size):
-        result = None
-        with self._carried_state_from_zeros():
-            for begin in range(0, X.shape[1], chunk_size):
-                piece = self._prediction(self.forward(X[:, begin:begin + chunk_size]))
-                if result is None:
-                    result = np.empty((X.shape[0], X.shape[1]) + piece.shape[2:], dtype=piece.dtype)
-                result[:, begin:begin + piece.shape[1]] = piece
-        return result
-
     @contextlib.contextmanager
-    def _carried_state_from_zeros(self):
-        """Run the recurrent layers statefully from zeros inside (each forward carries on from the last one's final
-        state), and give them back their mode and carried state afterwards: reading one long sequence in chunks
-        (predict, the text model's validation and sampling) without disturbing a training pass's state."""
-        layers = [layer for layer in self.layers if hasattr(layer, "reset_states")]
-        saved = [(layer.stateful, layer._carried_states) for layer in layers]
+    def streaming(self):
+        """Inside, the recurrent layers run statefully from zeros (each forward carries on from the last one's
+        final state), and afterwards get back their mode and carried state: reading one long sequence in
+        consecutive chunks (predict, a text model's evaluation and sampling) without disturbing a training pass."""
+        layers = [layer for layer in self.layers if hasattr(layer, "carried_state")]
+        saved = [(layer.stateful, layer.carried_state) for layer in layers]
         try:
             for layer in layers:
                 layer.stateful = True
@@ -360,7 +316,7 @@ class Sequential:
             yield self
         finally:
             for layer, (stateful, carried) in zip(layers, saved):
-                layer.stateful, layer._carried_states = stateful, carried
+                layer.stateful, layer.carried_state = stateful, carried
 
     def reset_states(self):
         """Forget the state carried by stateful recurrent layers (truncated BPTT over consecutive chunks)."""
@@ -369,46 +325,41 @@ class Sequential:
                 layer.reset_states()
 
     # -- checks ----------------------------------------------------------------------------------------------------
-    def _require_loss(self):
+    def check_ready(self, training=False):
+        """Raise a ValueError saying what is missing (layers, a loss, for training an optimizer) before any work."""
+        self._require("optimizer" if training else "loss")
+
+    def _require(self, what):
         if not self.layers:
             raise ValueError("the model has no layers; add some with add(layer)")
-        if self.loss is None:
+        if what in ("loss", "optimizer") and self.loss is None:
             raise ValueError("the model has no loss: pass loss=... to Sequential or compile()")
-
-    def _require_compiled(self):
-        self._require_loss()
-        if self.optimizer is None:
+        if what == "optimizer" and self.optimizer is None:
             raise ValueError("the model has no optimizer: pass optimizer=... to Sequential or compile()")
 
     def _check_lengths(self, lengths, X, name="lengths"):
         if lengths is None:
             return None
-        if X.ndim < 2 or not getattr(self.layers[0], "takes_time_major", False):
+        if X.ndim < 2 or not self.layers[0].takes_lengths and self.layers[0].sequence_rank is None:
             raise ValueError(f"{name} needs sequence input (batch, time, ...), got X of shape {X.shape}")
-        lengths = as_index_array(name, lengths, ndim=1)
-        if lengths.shape[0] != X.shape[0]:
-            raise ValueError(f"{name} must have one entry per sequence: expected {X.shape[0]}, got {lengths.shape[0]}")
-        if lengths.min() < 1 or lengths.max() > X.shape[1]:
-            raise ValueError(f"{name} must be in [1, {X.shape[1]}], got values from {lengths.min()} to "
-                             f"{lengths.max()}")
-        return lengths
+        checked = check_lengths(lengths, X.shape[0], X.shape[1], name=name)
+        return checked
 
-    def _check_data(self, X, y, lengths=None, names=("X", "y", "lengths")):
-        """Validate a dataset once, before any work: ranks, sizes, NaN/inf, class ranges, matching lengths."""
-        if not self.layers:
-            raise ValueError("the model has no layers; add some with add(layer)")
+    def check_data(self, X, y, lengths=None, names=("X", "y", "lengths")):
+        """(X, y, lengths) validated and converted once, before any work: ranks, sizes, NaN/inf, class ranges,
+        matching lengths. What it returns may go to compute_gradients, test_on_batch and evaluate with
+        checked=True. Targets past a sequence's length are never read: they may hold anything and come back as 0."""
+        self._require("loss")
         X = self.layers[0].check_input(names[0], X)
-        y_array = np.asarray(y) if not hasattr(y, "detach") else as_numpy(y)
+        y_array = as_numpy(y)
         if y_array.ndim == 0 or y_array.shape[0] != X.shape[0]:
             got = "a scalar" if y_array.ndim == 0 else f"{y_array.shape[0]} samples"
             raise ValueError(f"{names[0]} and {names[1]} must have the same number of samples: "
                              f"{names[0]} has {X.shape[0]}, {names[1]} has {got}")
         self._time_major = self._is_sequence_input(X)
-        output_shape = self._output_shape_symbolic(tuple(X.shape))
+        output_shape = self._symbolic_output_shape(tuple(X.shape))
         lengths = self._check_lengths(lengths, X, names[2])
-        # targets past a sequence's length are never read: they may hold anything (-100, NaN, ...) and come back
-        # as zeros, so the steps pass them to the loss as checked
-        mask = self._position_mask(lengths, X.shape[1])
+        mask = valid_steps(lengths, X.shape[1]) if self._sequence_output else None
         try:
             y_checked = self.loss.check_target(y_array, output_shape, mask=None if mask is None else mask.T,
                                                dtype=self.dtype)
@@ -417,17 +368,16 @@ class Sequential:
             raise type(error)(message.replace("y ", f"{names[1]} ", 1) if names[1] != "y" else message) from None
         return X, y_checked, lengths
 
-    # -- inspection and persistence --------------------------------------------------------------------------------
+    # -- inspection, copies and persistence ------------------------------------------------------------------------
     def summary(self, print_fn=print):
         """A table of layers, output shapes and parameter counts; returns it as a string too."""
         rows = [("#", "layer", "output shape", "params")]
-        shape = self._input_shape_symbolic() if self.layers else ()
+        rank, features = self.layers[0].input_spec() if self.layers else (None, None)
+        shape = (None,) * ((rank or 2) - 1) + (features,) if self.layers else ()
         for index, layer in enumerate(self.layers):
             shape = tuple(layer.output_shape(shape))
-            rows.append((str(index), repr(layer), str(tuple("batch" if s is None and i == 0 else
-                                                         ("time" if s is None else s)
-                                                         for i, s in enumerate(shape))).replace("'", ""),
-                         f"{layer.num_parameters():,}"))
+            shown = tuple("batch" if s is None and i == 0 else ("time" if s is None else s) for i, s in enumerate(shape))
+            rows.append((str(index), repr(layer), str(shown).replace("'", ""), f"{layer.num_parameters():,}"))
         widths = [max(len(row[i]) for row in rows) for i in range(4)]
         lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)) for row in rows]
         lines.insert(1, "-" * len(lines[0]))
@@ -447,39 +397,41 @@ class Sequential:
     def load_state_dict(self, state):
         """Load parameters after checking every name and shape; nothing changes if anything is wrong."""
         check_state_names(state, self.params, "state dict")
+        for name, value in state.items():
+            if as_numpy(value).shape != self.params[name].shape:
+                raise ValueError(f"state dict entry {name!r} must have shape {self.params[name].shape}, "
+                                 f"got {as_numpy(value).shape}")
         per_layer = [{} for _ in self.layers]
         for name, value in state.items():
             index, param = name.split(".", 1)
             per_layer[int(index)][param] = value
-        # check everything first so that a bad entry leaves the model untouched
-        for index, layer in enumerate(self.layers):
-            for param, value in per_layer[index].items():
-                array = as_numpy(value)
-                if array.shape != layer.params[param].shape:
-                    raise ValueError(f"state dict entry '{index}.{param}' must have shape "
-                                     f"{layer.params[param].shape}, got {array.shape}")
-        for index, layer in enumerate(self.layers):
-            layer.load_state_dict(per_layer[index])
+        for layer, entries in zip(self.layers, per_layer):
+            layer.load_state_dict(entries)
         return self
 
     def config(self):
-        return {"layers": [{"class": layer.__class__.__name__, "config": layer.config()} for layer in self.layers],
+        """The architecture, loss, optimizer, clipping and vocabulary as a JSON-able dict (numrnn.load reads it)."""
+        return {"layers": [{"class": LAYERS.name_of(type(layer)), "config": layer.config()} for layer in self.layers],
                 "loss": None if self.loss is None else self.loss.config(),
                 "optimizer": None if self.optimizer is None else self.optimizer.config(),
                 "clip_norm": self.clip_norm, "clip_value": self.clip_value, "vocab": self.vocab}
 
+    def clone(self):
+        """A new model with the same architecture, weights, loss, clipping, vocabulary and extra, and a fresh
+        optimizer of the same configuration (no state, no carried states)."""
+        copy = Sequential([layer.clone() for layer in self.layers],
+                          loss=None if self.loss is None else self.loss.config(),
+                          optimizer=None if self.optimizer is None else self.optimizer.config(),
+                          clip_norm=self.clip_norm, clip_value=self.clip_value)
+        copy.vocab = None if self.vocab is None else list(self.vocab)
+        copy.extra = dict(self.extra)
+        return copy
+
     def save(self, path, extra=None):
-        """Write an .npz: the weights, the architecture as JSON, optimizer state; atomically (temp file + rename)."""
-        from .io import save_model
-        save_model(self, path, extra=extra)
+        """Write an .npz: the weights, the architecture as JSON and the optimizer's state, atomically.
+        extra: JSON-able facts to keep with the model (default: self.extra)."""
+        from .io.format import write_model
+        write_model(path, self, self.extra if extra is None else extra)
 
     def __repr__(self):
         return f"Sequential({self.layers!r})"
-
-
-def _call(callbacks, method, *args):
-    for callback in callbacks:
-        function = getattr(callback, method, None)
-        if function is not None:
-            function(*args)
-

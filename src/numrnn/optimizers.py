@@ -23,8 +23,9 @@ from collections.abc import Mapping
 import numpy as np
 
 from ._validate import check_positive_float, check_probability
+from .registry import Registry
 
-__all__ = ["Optimizer", "SGD", "Adam", "RMSprop", "Adagrad", "Rprop", "get_optimizer"]
+__all__ = ["Optimizer", "SGD", "Adam", "RMSprop", "Adagrad", "Rprop", "OPTIMIZERS", "get_optimizer"]
 
 
 class Optimizer:
@@ -201,7 +202,7 @@ class Adam(Optimizer):
     """Adam with bias correction (Kingma & Ba; torch.optim.Adam without weight decay or amsgrad).
 
         t += 1
-        m = b1 m + (1 - b1) g,   v = b2 v + (1 - b2) g^2
+        m = b1 m + (1 - b1) g,   v = b2 v + (1 - b2) g^2          (b1, b2) = betas, torch's name
         p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
 
     t counts each parameter's own steps (slot "step"), so stepping layers in separate calls is safe.
@@ -210,14 +211,19 @@ class Adam(Optimizer):
     name = "adam"
     slots = ("exp_avg", "exp_avg_sq", "step")
 
-    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
         super().__init__(lr)
-        self.beta1 = check_probability("beta1", beta1)
-        self.beta2 = check_probability("beta2", beta2)
+        beta1, beta2 = _check_pair("betas", betas)
+        self.beta1 = check_probability("betas[0]", beta1)
+        self.beta2 = check_probability("betas[1]", beta2)
         self.eps = check_positive_float("eps", eps)
 
+    @property
+    def betas(self):
+        return (self.beta1, self.beta2)
+
     def _hyperparameters(self):
-        return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
+        return {"lr": self.lr, "betas": [self.beta1, self.beta2], "eps": self.eps}
 
     def _new_state(self, param):
         return {"exp_avg": np.zeros_like(param), "exp_avg_sq": np.zeros_like(param),
@@ -364,7 +370,10 @@ def _check_pair(name, value):
     return float(value[0]), float(value[1])
 
 
-_CLASSES = {cls.name: cls for cls in (SGD, Adam, RMSprop, Adagrad, Rprop)}
+#: every optimizer by name (the file format, get_optimizer and the command line read it)
+OPTIMIZERS = Registry("optimizer")
+for _class in (SGD, Adam, RMSprop, Adagrad, Rprop):
+    OPTIMIZERS.register(_class)
 
 
 def get_optimizer(optimizer, **kwargs):
@@ -388,6 +397,6 @@ def get_optimizer(optimizer, **kwargs):
         raise TypeError(f"optimizer must be a name, a config dict or an Optimizer instance, "
                         f"got {type(optimizer).__name__} {optimizer!r}")
     key = optimizer.lower()
-    if key not in _CLASSES:
-        raise ValueError(f"unknown optimizer {optimizer!r}; known names: {', '.join(sorted(_CLASSES))}")
-    return _CLASSES[key](**kwargs)
+    if key not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {optimizer!r}; known names: {', '.join(OPTIMIZERS.names())}")
+    return OPTIMIZERS.get(key)(**kwargs)

@@ -20,7 +20,7 @@ import time
 
 import numpy as np
 
-from ._blas import blas_threads
+from .threads import blas_threads
 from . import data as datasets
 from .gradient_check import gradcheck, numerical_gradient, relative_error
 from .layers import RNN, Dense
@@ -51,7 +51,7 @@ class StepGradientRecorder:
         self.rows = []
         self._sum, self._count = None, 0
 
-    def on_epoch_begin(self, epoch):
+    def on_epoch_begin(self, epoch, logs=None):
         self._sum, self._count = None, 0
 
     def on_batch_end(self, batch, logs):
@@ -92,7 +92,7 @@ class CosineSchedule:
     def __init__(self, optimizer, epochs):
         self.optimizer, self.epochs, self.lr0 = optimizer, epochs, optimizer.lr
 
-    def on_epoch_begin(self, epoch):
+    def on_epoch_begin(self, epoch, logs=None):
         self.optimizer.lr = self.lr0 * 0.5 * (1.0 + math.cos(math.pi * epoch / self.epochs))
 
 
@@ -813,7 +813,7 @@ def _announce(callbacks, epochs, count, batch_size):
     """Tell callbacks that want it (a progress bar) how long the training will be, as Keras's set_params does."""
     for callback in callbacks:
         if hasattr(callback, "set_params"):
-            callback.set_params({"epochs": epochs, "batches": math.ceil(count / batch_size)})
+            callback.set_params({"epochs": epochs, "steps": math.ceil(count / batch_size)})
 
 
 

@@ -49,7 +49,7 @@ class Registry:
                          f"numrnn's register() for its kind so that files can name it")
 
     def names(self, aliases=False):
-        return sorted(self._entries) + (sorted(self._aliases) if aliases else [])
+        return sorted(list(self._entries) + (list(self._aliases) if aliases else []))
 
     def __contains__(self, name):
         return name in self._entries or name in self._aliases

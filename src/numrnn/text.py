@@ -44,10 +44,10 @@ from ._argtypes import non_negative_float as _non_negative_float
 from ._argtypes import positive_float as _positive_float
 from ._argtypes import positive_int as _positive_int
 from . import __version__
-from ._blas import blas_threads
+from .threads import blas_threads
 from ._validate import check_positive_float, check_positive_int
 from .clipping import clip_grad_norm
-from .io import load as load_model
+from .io.load import load as load_model
 from .layers.dense import Dense
 from .layers.embedding import Embedding, OneHot
 from .model import Sequential
@@ -238,7 +238,7 @@ def _nll_rows(model, inputs, targets, counted, chunk_size=None):
     chunk_size = chunk_size or max(32, min(2048, 8192 // rows))
     total = 0.0
     model.eval()
-    with model._carried_state_from_zeros(), model.inference():
+    with model.streaming(), model.inference():
         for begin in range(0, width, chunk_size):
             window = slice(begin, begin + chunk_size)
             logits = model.forward(inputs[:, window])  # (T, B, V): a batch with a time axis runs time-major
@@ -546,7 +546,7 @@ def generate(model, length, temperature=1.0, prime=None, seed=None):
     rng = np.random.default_rng(seed)
     generated = []
     model.eval()
-    with model._carried_state_from_zeros(), model.inference():
+    with model.streaming(), model.inference():
         logits = model.forward(prime_ids[None, :])[-1, 0]  # time-major (T, 1, V): the last step's logits
         for _ in range(length):
             next_id = _draw(logits, temperature, rng)

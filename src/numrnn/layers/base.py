@@ -8,6 +8,10 @@ import numpy as np
 
 from .._validate import as_float_array
 from ..module import Module
+from ..registry import Registry
+
+#: every layer class by name: what the file format writes and numrnn.load reads back (register your own)
+LAYERS = Registry("layer")
 
 
 class Layer(Module):
@@ -19,6 +23,9 @@ class Layer(Module):
     takes_time_major = False
     #: the rank of this layer's input when it is a batch of sequences (RNN 3, Embedding 2), None if it has none
     sequence_rank = None
+    #: True if a long sequence may run through this layer in consecutive chunks, the state carried between them
+    #: (not a bidirectional layer, nor one that returns only the last step)
+    can_stream = True
 
     def __init__(self, dtype="float32"):
         super().__init__(dtype)

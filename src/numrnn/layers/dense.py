@@ -7,11 +7,12 @@ import numpy as np
 
 from .._validate import as_float_array, check_positive_int
 from ..random import get_rng
-from .base import Layer
+from .base import LAYERS, Layer
 
 
+@LAYERS.register
 class Dense(Layer):
-    def __init__(self, in_features, out_features, bias=True, dtype="float32"):
+    def __init__(self, in_features, out_features, *, bias=True, dtype="float32"):
         super().__init__(dtype)
         self.in_features = check_positive_int("in_features", in_features)
         self.out_features = check_positive_int("out_features", out_features)

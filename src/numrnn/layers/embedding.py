@@ -17,7 +17,7 @@ import numpy as np
 
 from .._validate import as_index_array, check_positive_int
 from ..random import get_rng
-from .base import Layer
+from .base import LAYERS, Layer
 
 # one-hot scatter while the (positions, V) one-hot matrix stays below this many elements (32 MiB in float32)
 _ONE_HOT_LIMIT = 1 << 23
@@ -32,6 +32,7 @@ def _check_id_batch(name, data, upper):
     return array
 
 
+@LAYERS.register
 class Embedding(Layer):
     """numrnn.Embedding(num_embeddings, embedding_dim, dtype="float32"); weight ~ N(0, 1) as torch.
 
@@ -42,7 +43,7 @@ class Embedding(Layer):
     #: a batch of sequences of ids is (batch, time): the model converts it to time-major once
     sequence_rank = 2
 
-    def __init__(self, num_embeddings, embedding_dim, dtype="float32"):
+    def __init__(self, num_embeddings, embedding_dim, *, dtype="float32"):
         super().__init__(dtype)
         self.num_embeddings = check_positive_int("num_embeddings", num_embeddings)
         self.embedding_dim = check_positive_int("embedding_dim", embedding_dim)
@@ -96,6 +97,7 @@ class Embedding(Layer):
         return tuple(input_shape) + (self.embedding_dim,)
 
 
+@LAYERS.register
 class OneHot(Layer):
     """numrnn.OneHot(num_classes, dtype="float32"): integer ids (...) -> one-hot rows (..., num_classes).
 
@@ -107,7 +109,7 @@ class OneHot(Layer):
 
     sequence_rank = 2
 
-    def __init__(self, num_classes, dtype="float32"):
+    def __init__(self, num_classes, *, dtype="float32"):
         super().__init__(dtype)
         self.num_classes = check_positive_int("num_classes", num_classes)
         self._shape = None

@@ -34,12 +34,15 @@ after), so backward needs no mask.
 """
 import numpy as np
 
-from .recurrent import Recurrent
+from .base import LAYERS
+from .stacked import StackedRecurrent
 
 
-class GRU(Recurrent):
-    """numrnn.GRU(input_size, hidden_size, num_layers=1, bias=True, bidirectional=False, dropout=0.0,
-    return_sequences=True, dtype="float32"); a torch.nn.GRU(..., batch_first=True) state dict loads unchanged.
+@LAYERS.register
+class GRU(StackedRecurrent):
+    """numrnn.GRU(input_size, hidden_size, *, num_layers=1, bias=True, bidirectional=False, dropout=0.0,
+    return_sequences=True, stateful=False, dtype="float32"); a torch.nn.GRU(..., batch_first=True) state dict
+    loads unchanged. The reference it equals: numrnn.Recurrent(numrnn.cells.GRUCell) (see reference_layers()).
 
     forward(x, h0=None, lengths=None): h0 is (num_layers * D, batch, H); after forward `h_n` holds the final states.
     """

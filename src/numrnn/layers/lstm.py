@@ -33,12 +33,15 @@ zero there and after), so backward needs no mask.
 """
 import numpy as np
 
-from .recurrent import Recurrent
+from .base import LAYERS
+from .stacked import StackedRecurrent
 
 
-class LSTM(Recurrent):
-    """numrnn.LSTM(input_size, hidden_size, num_layers=1, bias=True, bidirectional=False, dropout=0.0,
-    return_sequences=True, dtype="float32"); a torch.nn.LSTM(..., batch_first=True) state dict loads unchanged.
+@LAYERS.register
+class LSTM(StackedRecurrent):
+    """numrnn.LSTM(input_size, hidden_size, *, num_layers=1, bias=True, bidirectional=False, dropout=0.0,
+    return_sequences=True, stateful=False, dtype="float32"); a torch.nn.LSTM(..., batch_first=True) state dict
+    loads unchanged. The reference it equals: numrnn.Recurrent(numrnn.cells.LSTMCell) (see reference_layers()).
 
     forward(x, h0=None, lengths=None): h0 is the tuple (h0, c0), each (num_layers * D, batch, H). After forward
     `h_n` and `c_n` hold the final states in the same layout.

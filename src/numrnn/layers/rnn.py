@@ -24,12 +24,16 @@ step still in reach: origins[j] is the part of dL/dh_t that comes from the outpu
 import numpy as np
 
 from .._validate import check_choice, check_positive_int
-from .activation import ELEMENTWISE
-from .recurrent import Recurrent
+from ..functional import ACTIVATIONS, activate, derivative
+from .base import LAYERS
+from .stacked import StackedRecurrent
 
 
-class RNN(Recurrent):
-    """Elman RNN: numrnn.RNN(input_size, hidden_size, num_layers=1, nonlinearity="tanh", ...).
+@LAYERS.register
+class RNN(StackedRecurrent):
+    """Elman RNN: numrnn.RNN(input_size, hidden_size, *, num_layers=1, nonlinearity="tanh", bias=True,
+    bidirectional=False, dropout=0.0, return_sequences=True, stateful=False, bptt_truncate=None, dtype="float32").
+    The reference it equals: numrnn.Recurrent(numrnn.cells.RNNCell) (see reference_layers()).
 
     nonlinearity: "tanh", "relu" (as torch), "sigmoid" or "linear" (as the tutorials).
     bptt_truncate: None for full BPTT, or k >= 1: each output's gradient flows back at most k steps.
@@ -37,14 +41,13 @@ class RNN(Recurrent):
     """
 
     gates = 1
-    NONLINEARITIES = ("tanh", "relu", "sigmoid", "linear")
 
-    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, return_sequences=True,
-                 bptt_truncate=None, bidirectional=False, dropout=0.0, dtype="float32"):
-        self.nonlinearity = check_choice("nonlinearity", nonlinearity, self.NONLINEARITIES)
+    def __init__(self, input_size, hidden_size, *, num_layers=1, nonlinearity="tanh", bias=True, bidirectional=False,
+                 dropout=0.0, return_sequences=True, stateful=False, bptt_truncate=None, dtype="float32"):
+        self.nonlinearity = check_choice("nonlinearity", nonlinearity, ACTIVATIONS)
         self.bptt_truncate = check_positive_int("bptt_truncate", bptt_truncate, allow_none=True)
         super().__init__(input_size, hidden_size, num_layers=num_layers, bias=bias, bidirectional=bidirectional,
-                         dropout=dropout, return_sequences=return_sequences, dtype=dtype)
+                         dropout=dropout, return_sequences=return_sequences, stateful=stateful, dtype=dtype)
 
     def config(self):
         config = super().config()
@@ -53,7 +56,6 @@ class RNN(Recurrent):
 
     def _cell_forward(self, k, s, projected, state0, mask):
         steps, batch, size = projected.shape
-        activate = ELEMENTWISE[self.nonlinearity][0]
         weight_hh_t = self._transposed_weight("hh", k, s)
         # hidden[0] is h_{-1}; hidden[t + 1] is h_t, so h_prev and the outputs are both contiguous views
         hidden = self._workspace.get(f"hidden_{k}{s}", (steps + 1, batch, size), self.dtype)
@@ -65,31 +67,17 @@ class RNN(Recurrent):
             h = hidden[t + 1]
             np.matmul(hidden[t], weight_hh_t, out=h)
             h += projected[t]
-            activate(h)
+            activate(self.nonlinearity, h, out=h)
             if mask is not None:
                 np.copyto(h, hidden[t], where=~mask[t])  # past its end a sequence keeps its state
         return hidden[1:], (hidden[steps].copy(),), hidden
-
-    def _activation_derivative(self, outputs, out):
-        """act'(z_t) from h_t = act(z_t), for all steps at once, into `out`."""
-        if self.nonlinearity == "tanh":
-            np.multiply(outputs, outputs, out=out)
-            np.subtract(1, out, out=out)
-        elif self.nonlinearity == "sigmoid":
-            np.subtract(1, outputs, out=out)
-            out *= outputs
-        elif self.nonlinearity == "relu":
-            np.greater(outputs, 0, out=out)
-        else:
-            out.fill(1)
-        return out
 
     def _cell_backward(self, k, s, hidden, grad_outputs):
         steps, batch, size = grad_outputs.shape
         weight_hh = self.params[f"weight_hh_l{k}{s}"]
         workspace = self._workspace
         # grad_z starts as act'(z) for every step and is turned into the gradient in place, step by step
-        grad_z = self._activation_derivative(hidden[1:], workspace.get(f"grad_z_{k}{s}", (steps, batch, size),
+        grad_z = derivative(self.nonlinearity, hidden[1:], workspace.get(f"grad_z_{k}{s}", (steps, batch, size),
                                                                        self.dtype))
         if self.bptt_truncate is None:
             grad_h = workspace.get("grad_h", (batch, size), self.dtype, zero=True)

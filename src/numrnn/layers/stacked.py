@@ -1,6 +1,9 @@
-"""What every recurrent layer shares: stacking, directions, variable lengths, dropout, the public shapes.
+"""The fast recurrent layers' shared machinery (numrnn.RNN, LSTM, GRU): stacking, directions, variable lengths,
+dropout, the public shapes, torch.nn.RNN's layout.
 
-A recurrent layer is a stack of `num_layers` layers, each run in one or two directions. For layer k and direction
+The math of one step is that of the reference cells (numrnn.cells: RNNCell, LSTMCell, GRUCell), and the loop over
+time that of numrnn.Recurrent; a test proves each fast layer equals the reference layers on the same weights
+(`reference_layers()`). What differs is the layout, chosen for speed. A fast layer is a stack of `num_layers` layers, each run in one or two directions. For layer k and direction
 suffix s ("" forward, "_reverse" backward in time) the parameters are, under torch's names,
 
     weight_ih_l{k}{s}  (G*H, in_k)     weight_hh_l{k}{s}  (G*H, H)     bias_ih_l{k}{s}, bias_hh_l{k}{s}  (G*H,)
@@ -38,13 +41,14 @@ import contextlib
 
 import numpy as np
 
-from .._blas import recurrence_threads
-from .._validate import as_float_array, as_index_array, check_finite, check_positive_int, check_probability
+from .._validate import as_float_array, check_finite, check_positive_int, check_probability
 from ..random import get_rng
+from ..sequences import check_lengths, reverse_within
+from ..threads import for_step
 from .base import Layer, Workspace
 
 
-class Recurrent(Layer):
+class StackedRecurrent(Layer):
     gates = 1
     takes_lengths = True
     takes_time_major = True
@@ -54,8 +58,8 @@ class Recurrent(Layer):
     #: the cell's loops keep each step's gates as (G*H, B) and states as (H, B) (see _project); False: (B, G*H)
     unit_major = False
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, bidirectional=False, dropout=0.0,
-                 return_sequences=True, dtype="float32"):
+    def __init__(self, input_size, hidden_size, *, num_layers=1, bias=True, bidirectional=False, dropout=0.0,
+                 return_sequences=True, stateful=False, dtype="float32"):
         super().__init__(dtype)
         self.input_size = check_positive_int("input_size", input_size)
         self.hidden_size = check_positive_int("hidden_size", hidden_size)
@@ -71,8 +75,8 @@ class Recurrent(Layer):
         #: stateful=True: each forward without h0 starts from the previous forward's final state (cut from the
         #: graph: no gradient flows into an earlier batch), as Keras's stateful RNNs and char-rnn's training do.
         #: reset_states() starts again from zeros.
-        self.stateful = False
-        self._carried_states = None
+        self.stateful = bool(stateful)
+        self._carried = None
         #: set True to keep, after each backward, the norm of the gradient that reaches each time step
         self.record_step_gradients = False
         self._weights_frozen = False
@@ -100,7 +104,8 @@ class Recurrent(Layer):
     def config(self):
         return {"input_size": self.input_size, "hidden_size": self.hidden_size, "num_layers": self.num_layers,
                 "bias": self.bias, "bidirectional": self.bidirectional, "dropout": self.dropout,
-                "return_sequences": self.return_sequences, "dtype": np.dtype(self.dtype).name}
+                "return_sequences": self.return_sequences, "stateful": self.stateful,
+                "dtype": np.dtype(self.dtype).name}
 
     def input_spec(self):
         return 3, self.input_size
@@ -111,18 +116,14 @@ class Recurrent(Layer):
             return tuple(input_shape[:-1]) + (features,)
         return (input_shape[0], features)
 
-    # -- argument checks -----------------------------------------------------------------------------------------
-    def _check_lengths(self, lengths, batch, steps):
-        if lengths is None:
-            return None
-        lengths = as_index_array("lengths", lengths, ndim=1)
-        if lengths.shape[0] != batch:
-            raise ValueError(f"lengths must have shape ({batch},) (one per sequence), got {lengths.shape}")
-        if lengths.min() < 1 or lengths.max() > steps:
-            raise ValueError(f"lengths must be in [1, {steps}] (the number of time steps), got values from "
-                             f"{lengths.min()} to {lengths.max()}")
-        return None if np.all(lengths == steps) else lengths
+    @property
+    def can_stream(self):
+        return self.return_sequences and not self.bidirectional
 
+    def step_multiply_adds(self, batch):
+        return batch * self.gates * self.hidden_size * self.hidden_size
+
+    # -- argument checks -----------------------------------------------------------------------------------------
     def _check_state(self, name, value, batch):
         shape = (self.num_layers * self.num_directions, batch, self.hidden_size)
         state = as_float_array(name, value, self.dtype, ndim=3)
@@ -145,17 +146,6 @@ class Recurrent(Layer):
             tensors = [self._check_state("h0", h0, batch)]
         return [tuple(t[i] for t in tensors) for i in range(count)]
 
-    # -- time reversal within each sequence's length ---------------------------------------------------------------
-    def _reverse(self, sequence, lengths):
-        """Reverse (T, B, ...) in time within each sequence's valid length; padded steps stay where they are."""
-        if lengths is None:
-            return np.ascontiguousarray(sequence[::-1])
-        steps, batch = sequence.shape[:2]
-        time_index = np.arange(steps)[:, None].repeat(batch, axis=1)
-        valid = time_index < lengths[None, :]
-        time_index = np.where(valid, lengths[None, :] - 1 - time_index, time_index)
-        return sequence[time_index, np.arange(batch)[None, :]]
-
     # -- forward -------------------------------------------------------------------------------------------------
     def forward(self, x, h0=None, lengths=None, time_major=False):
         """x (batch, time, input_size) -> (batch, time, D*H), or (batch, D*H) if return_sequences=False.
@@ -171,13 +161,14 @@ class Recurrent(Layer):
                              f"got {x.shape[-1]} (x has shape {x.shape})")
         sequence = x if time_major else np.ascontiguousarray(x.transpose(1, 0, 2))
         steps, batch = sequence.shape[:2]
-        lengths = self._check_lengths(lengths, batch, steps)
+        lengths = check_lengths(lengths, batch, steps)
         states0 = self._initial_states(h0, batch)
-        if h0 is None and self.stateful and self._carried_states is not None:
-            if self._carried_states[0][0].shape[0] != batch:
-                raise ValueError(f"a stateful {self.__class__.__name__} carries the state of {self._carried_states[0][0].shape[0]} "
-                                 f"sequences, got a batch of {batch}; call reset_states() first")
-            states0 = self._carried_states
+        if h0 is None and self.stateful and self._carried is not None:
+            if self._carried[0][0].shape[0] != batch:
+                raise ValueError(f"a stateful {type(self).__name__} carries the state of "
+                                 f"{self._carried[0][0].shape[0]} sequences, got a batch of {batch}; call "
+                                 f"reset_states() first")
+            states0 = self._carried
         mask = None if lengths is None else (np.arange(steps)[:, None] < lengths[None, :])[:, :, None]
 
         layer_caches, finals = [], []
@@ -188,14 +179,14 @@ class Recurrent(Layer):
         for k in range(self.num_layers):
             outputs, direction_caches = [], []
             for d, s in enumerate(self._suffixes()):
-                inputs = layer_input if d == 0 else self._reverse(layer_input, lengths)
+                inputs = layer_input if d == 0 else reverse_within(layer_input, lengths)
                 projected = self._project(k, s, inputs)
-                with recurrence_threads(batch, self.hidden_size, self.gates * self.hidden_size):
+                with for_step(batch, self.gates * self.hidden_size, self.hidden_size):
                     output, final, cell_cache = self._cell_forward(k, s, projected,
                                                                    states0[k * self.num_directions + d], mask)
                 finals.append(final)
                 if d == 1:
-                    output = self._reverse(output, lengths)
+                    output = reverse_within(output, lengths)
                 outputs.append(output)
                 direction_caches.append((inputs, cell_cache))
             layer_output = outputs[0] if len(outputs) == 1 else np.concatenate(outputs, axis=-1)
@@ -211,7 +202,7 @@ class Recurrent(Layer):
 
         self._set_final_states(finals)
         if self.stateful:
-            self._carried_states = finals
+            self._carried = finals
         self._cache = "inference" if self._inference else (layer_caches, lengths, steps, batch, time_major, x.shape)
         if not self.return_sequences:
             last = finals[-self.num_directions:]
@@ -258,7 +249,26 @@ class Recurrent(Layer):
 
     def reset_states(self):
         """Forget the carried state: the next forward of a stateful layer starts from zeros."""
-        self._carried_states = None
+        self._carried = None
+
+    @property
+    def carried_state(self):
+        """What a stateful layer carries into its next forward: the final states of the last forward, as h0 takes
+        them ((num_layers * D, batch, H), LSTM a tuple (h, c)), copied; None after reset_states()."""
+        if self._carried is None:
+            return None
+        tensors = tuple(np.stack([final[i] for final in self._carried]) for i in range(len(self.state_names)))
+        return tensors if len(tensors) > 1 else tensors[0]
+
+    @carried_state.setter
+    def carried_state(self, state):
+        """Set the state the next forward of a stateful layer starts from (checked as h0), or None for zeros."""
+        if state is None:
+            self._carried = None
+            return
+        first = state[0] if len(self.state_names) > 1 and isinstance(state, (tuple, list)) else state
+        batch = np.shape(first)[1] if np.ndim(first) == 3 else -1
+        self._carried = [tuple(np.array(t, copy=True) for t in per) for per in self._initial_states(state, batch)]
 
     def _set_final_states(self, finals):
         """h_n (and for LSTM c_n) in torch's layout (num_layers * D, batch, H)."""
@@ -350,9 +360,9 @@ class Recurrent(Layer):
                 inputs, cell_cache = direction_caches[d]
                 grad_direction = grad[..., d * size:(d + 1) * size]
                 if d == 1:
-                    grad_direction = self._reverse(grad_direction, lengths)
+                    grad_direction = reverse_within(grad_direction, lengths)
                 grad_direction = np.ascontiguousarray(grad_direction)
-                with recurrence_threads(batch, self.hidden_size, self.gates * self.hidden_size):
+                with for_step(batch, self.gates * self.hidden_size, self.hidden_size):
                     grad_projected, grad_recurrent, hidden_prev = self._cell_backward(k, s, cell_cache,
                                                                                       grad_direction)
                 if self.record_step_gradients and k == 0:
@@ -362,7 +372,7 @@ class Recurrent(Layer):
                                                      needed)
                 if grad_inputs is not None:
                     if d == 1:
-                        grad_inputs = self._reverse(grad_inputs, lengths)
+                        grad_inputs = reverse_within(grad_inputs, lengths)
                     grad_input = grad_inputs if grad_input is None else grad_input + grad_inputs
             grad = grad_input
         if not need_input_grad:
@@ -375,7 +385,7 @@ class Recurrent(Layer):
         layout = "gtb,gtb->tb" if self.unit_major else "tbg,tbg->tb"
         squares = np.einsum(layout, grad_projected, grad_projected, dtype=np.float64)
         if direction == 1:
-            squares = self._reverse(squares, lengths)
+            squares = reverse_within(squares, lengths)
             self.step_gradient_norms = np.sqrt(self.step_gradient_norms ** 2 + squares.sum(axis=1))
         else:
             self.step_gradient_norms = np.sqrt(squares.sum(axis=1))
