@@ -34,6 +34,7 @@ after), so backward needs no mask.
 """
 import numpy as np
 
+from ..cells import GRUCell
 from .base import LAYERS
 from .stacked import StackedRecurrent
 
@@ -49,6 +50,9 @@ class GRU(StackedRecurrent):
 
     gates = 3
     unit_major = True
+
+    def _reference_cell(self, input_size):
+        return GRUCell(input_size, self.hidden_size, bias=self.bias, dtype=np.dtype(self.dtype).name)
 
     def _stacked_weight(self, k, s):
         """One (4H, H + 1 + in) matrix whose row blocks, multiplied by row slices of the stacked step inputs

@@ -33,6 +33,7 @@ zero there and after), so backward needs no mask.
 """
 import numpy as np
 
+from ..cells import LSTMCell
 from .base import LAYERS
 from .stacked import StackedRecurrent
 
@@ -52,6 +53,9 @@ class LSTM(StackedRecurrent):
     state_names = ("h0", "c0")
     #: the final cell states (num_layers * D, batch, H), set by forward
     c_n = None
+
+    def _reference_cell(self, input_size):
+        return LSTMCell(input_size, self.hidden_size, bias=self.bias, dtype=np.dtype(self.dtype).name)
 
     def _set_final_states(self, finals):
         self.h_n = np.stack([h for h, _ in finals])

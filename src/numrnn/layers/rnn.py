@@ -25,6 +25,7 @@ import numpy as np
 
 from .._validate import check_choice, check_positive_int
 from ..functional import ACTIVATIONS, activate, derivative
+from ..cells import RNNCell
 from .base import LAYERS
 from .stacked import StackedRecurrent
 
@@ -41,6 +42,10 @@ class RNN(StackedRecurrent):
     """
 
     gates = 1
+
+    def _reference_cell(self, input_size):
+        return RNNCell(input_size, self.hidden_size, nonlinearity=self.nonlinearity, bias=self.bias,
+                       dtype=np.dtype(self.dtype).name)
 
     def __init__(self, input_size, hidden_size, *, num_layers=1, nonlinearity="tanh", bias=True, bidirectional=False,
                  dropout=0.0, return_sequences=True, stateful=False, bptt_truncate=None, dtype="float32"):
