@@ -12,7 +12,7 @@ from .losses import BinaryCrossEntropy, CrossEntropy, MeanSquaredError, get_loss
 from .model import History, Sequential
 from .optimizers import SGD, Adagrad, Adam, RMSprop, Rprop, get_optimizer
 from .random import seed
-from . import data  # noqa: F401  (numrnn.data.mod3, ...)
+from . import cells, data  # noqa: F401  (numrnn.cells.LSTMCell, numrnn.data.mod3, ...)
 
 __version__ = "0.1.0"
 
