@@ -23,11 +23,17 @@ is the contract; registering it lets numrnn's files name it, and numrnn.gradchec
 """
 from ..registry import Registry
 from .base import Cell
+from .gru import GRUCell
+from .lstm import LSTMCell
+from .rnn import RNNCell
 
 #: the cells numrnn can build from a name (its files, its command line)
 CELLS = Registry("cell")
+for _cell in (RNNCell, LSTMCell, GRUCell):
+    CELLS.register(_cell)
+del _cell
 
 register = CELLS.register
 get = CELLS.get
 
-__all__ = ["CELLS", "Cell", "get", "register"]
+__all__ = ["CELLS", "Cell", "GRUCell", "LSTMCell", "RNNCell", "get", "register"]
