@@ -4,11 +4,12 @@
     model = numrnn.Sequential([numrnn.RNN(3, 32), numrnn.Dense(32, 3)], loss="cross_entropy", optimizer="adam")
     model.fit(X, y, epochs=10, batch_size=32)
 """
-from . import callbacks, data, schedules  # noqa: F401  (numrnn.data.mod3, numrnn.callbacks.Callback, ...)
+from . import callbacks, cells, data, schedules  # noqa: F401  (numrnn.cells.LSTMCell, numrnn.data.mod3, ...)
 from .clipping import clip_grad_norm, clip_grad_value
 from .gradient_check import gradcheck
 from .io.load import load
-from .layers import GRU, LSTM, RNN, Activation, Dense, Embedding, Layer, OneHot
+from .layers import (GRU, LSTM, RNN, Activation, Bidirectional, Dense, Dropout, Embedding, Layer, OneHot,
+                     Recurrent)
 from .losses import BinaryCrossEntropy, CrossEntropy, MeanSquaredError, get_loss
 from .model import Sequential
 from .optimizers import SGD, Adagrad, Adam, RMSprop, Rprop, get_optimizer
@@ -18,7 +19,8 @@ from .training import History
 __version__ = "0.1.0"
 
 __all__ = [
-    "RNN", "LSTM", "GRU", "Dense", "Activation", "Embedding", "OneHot", "Layer", "Sequential", "History", "load",
-    "seed", "gradcheck", "MeanSquaredError", "CrossEntropy", "BinaryCrossEntropy", "get_loss",
+    "RNN", "LSTM", "GRU", "Recurrent", "Bidirectional", "Dense", "Dropout", "Activation", "Embedding", "OneHot",
+    "Layer", "Sequential", "History", "load", "seed", "gradcheck",
+    "MeanSquaredError", "CrossEntropy", "BinaryCrossEntropy", "get_loss",
     "SGD", "Adam", "RMSprop", "Adagrad", "Rprop", "get_optimizer", "clip_grad_norm", "clip_grad_value",
 ]

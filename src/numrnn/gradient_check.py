@@ -2,14 +2,17 @@
 
     numerical_gradient(f, array)       d f / d array, one element at a time: (f(a + eps) - f(a - eps)) / (2 eps)
     relative_error(analytic, numeric)  ||a - n|| / (||a|| + ||n||), the figure reported per tensor
-    gradcheck(layer_or_model, x, ...)  every parameter and the input of a layer, a stack of layers or a model,
-                                       against the hand-written backward; returns {name: largest relative error}
+    gradcheck(target, x, ...)          every parameter and the input of a layer, a stack of layers, a model or
+                                       a cell (and a cell's states) against the hand-written backward;
+                                       returns {name: relative error}
 
 The analytic gradients come from one forward and one backward; the numerical ones perturb each element in place
 and run two forwards. Everything runs in float64 so the rounding error (~1e-16 / eps) stays far below the 1e-6
 tolerance the tests ask for.
 """
 import numpy as np
+
+from .cells.base import Cell
 
 
 def numerical_gradient(f, array, eps=1e-6):
@@ -45,21 +48,27 @@ def relative_error(analytic, numeric, floor=1e-12):
     return float(np.linalg.norm(analytic - numeric) / scale)
 
 
-def gradcheck(target, x, y=None, loss=None, eps=1e-6, seed=0, forward_kwargs=None, check_input=True):
-    """Compare the hand-written gradients of `target` with central differences; return {tensor: max rel. error}.
+def gradcheck(target, x, y=None, loss=None, eps=1e-6, seed=0, forward_kwargs=None, check_input=True, state=None):
+    """Compare the hand-written gradients of `target` with central differences; return {tensor: rel. error}.
 
-    target: a layer (anything with forward/backward/params/grads) or a numrnn.Sequential.
+    target: a layer (anything with forward/backward/params/grads), a numrnn.Sequential, or a numrnn.cells.Cell.
     x: the input, float64 (integer ids for an Embedding).
     y, loss: a target and a loss object; without them the scalar checked is sum(output * R) for a fixed random R,
         which sends a different, non-trivial gradient into every output element.
     forward_kwargs: passed to forward (h0, lengths, ...).
-    The layer must be in float64 and have no dropout active: a check needs the same function on every call.
+    state: for a cell only, the tuple of states its forward takes (default: random normal ones from a generator
+        seeded with `seed`). The scalar is sum(output * R0) + sum_k sum(new_state[k] * R_k), and the result has
+        an entry per parameter, "input" and "state0", "state1", ... (the inputs' only if check_input).
+    The target must be in float64 and have no dropout active: a check needs the same function on every call.
     """
+    if isinstance(target, Cell):
+        return _gradcheck_cell(target, x, state, eps, seed, check_input)
+    if state is not None:
+        raise TypeError("state is for a cell; pass a layer's initial state as forward_kwargs={'h0': ...}")
     forward_kwargs = dict(forward_kwargs or {})
     layers = target.layers if hasattr(target, "layers") else [target]
     for layer in layers:
-        if getattr(layer, "dtype", np.float64) != np.float64:
-            raise ValueError(f"gradcheck needs float64 layers, got {layer.__class__.__name__} in {layer.dtype}")
+        _check_float64(layer)
     x = np.array(x, copy=True)
     float_input = np.issubdtype(x.dtype, np.floating)
     if float_input:
@@ -90,19 +99,49 @@ def gradcheck(target, x, y=None, loss=None, eps=1e-6, seed=0, forward_kwargs=Non
         grad = projection.copy()
     for layer in reversed(layers):
         grad = layer.backward(grad)
-    analytic = {}
-    for index, layer in enumerate(layers):
-        prefix = f"{index}." if len(layers) > 1 or hasattr(target, "layers") else ""
-        for name, value in layer.grads.items():
-            analytic[prefix + name] = value.copy()
-    if check_input and float_input:
-        analytic["input"] = grad.copy()
-
-    errors = {}
+    analytic, tensors = {}, {}
     for index, layer in enumerate(layers):
         prefix = f"{index}." if len(layers) > 1 or hasattr(target, "layers") else ""
         for name, param in layer.params.items():
-            errors[prefix + name] = relative_error(analytic[prefix + name], numerical_gradient(scalar, param, eps))
+            analytic[prefix + name], tensors[prefix + name] = layer.grads[name].copy(), param
     if check_input and float_input:
-        errors["input"] = relative_error(analytic["input"], numerical_gradient(scalar, x, eps))
-    return errors
+        analytic["input"], tensors["input"] = grad.copy(), x
+    return _compare(scalar, analytic, tensors, eps)
+
+
+def _gradcheck_cell(cell, x, state, eps, seed, check_input):
+    """One step of a cell: the gradients of its parameters, of x and of each state; cell.grads is zeroed first."""
+    _check_float64(cell)
+    rng = np.random.default_rng(seed)
+    x = np.array(x, dtype=np.float64, copy=True)
+    if state is None:
+        state = tuple(rng.standard_normal((x.shape[0], width)) for width in cell.state_size)
+    state = tuple(np.array(array, dtype=np.float64, copy=True) for array in state)
+    cell.check_step(x, state)
+    output, new_state, cache = cell.forward(x, state)
+    projections = [rng.standard_normal(np.shape(array)) for array in (output, *new_state)]
+
+    def scalar():
+        output, new_state, _ = cell.forward(x, state)
+        return float(sum(np.sum(array * projection) for array, projection in zip((output, *new_state), projections)))
+
+    cell.zero_grad()  # backward adds into grads
+    grad_x, grad_state = cell.backward(projections[0].copy(), tuple(r.copy() for r in projections[1:]), cache)
+    analytic = {name: grad.copy() for name, grad in cell.grads.items()}
+    tensors = dict(cell.params)
+    if check_input:
+        analytic["input"], tensors["input"] = np.array(grad_x), x
+        for k, (grad, array) in enumerate(zip(grad_state, state)):
+            analytic[f"state{k}"], tensors[f"state{k}"] = np.array(grad), array
+    return _compare(scalar, analytic, tensors, eps)
+
+
+def _check_float64(module):
+    if getattr(module, "dtype", np.float64) != np.float64:
+        kind = "cells" if isinstance(module, Cell) else "layers"
+        raise ValueError(f"gradcheck needs float64 {kind}, got {module.__class__.__name__} in {module.dtype}")
+
+
+def _compare(scalar, analytic, tensors, eps):
+    """{name: relative error of analytic[name] against the central differences of scalar() in tensors[name]}."""
+    return {name: relative_error(analytic[name], numerical_gradient(scalar, tensors[name], eps)) for name in tensors}
