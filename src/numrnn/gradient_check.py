@@ -5,6 +5,7 @@
     gradcheck(target, x, ...)          every parameter and the input of a layer, a stack of layers, a model or
                                        a cell (and a cell's states) against the hand-written backward;
                                        returns {name: relative error}
+    truncated_gradcheck(layer, x)      a layer with truncated BPTT against the brute-force truncated gradient
 
 The analytic gradients come from one forward and one backward; the numerical ones perturb each element in place
 and run two forwards. Everything runs in float64 so the rounding error (~1e-16 / eps) stays far below the 1e-6
@@ -145,3 +146,56 @@ def _check_float64(module):
 def _compare(scalar, analytic, tensors, eps):
     """{name: relative error of analytic[name] against the central differences of scalar() in tensors[name]}."""
     return {name: relative_error(analytic[name], numerical_gradient(scalar, tensors[name], eps)) for name in tensors}
+
+
+def truncated_gradcheck(layer, x, seed=0):
+    """A one-direction recurrent layer with bptt_truncate=k against the brute-force truncated gradient.
+
+    With truncation the gradient is, by design, not the derivative of the output: the output at step t sends its
+    gradient back through steps t, ..., t - k only. The reference, which never uses the backward code: for every
+    output step t, the central differences of <R_t, y_t> computed from step t - k on, the state before that
+    window held constant (as h0), summed over t. Works for numrnn.Recurrent of any cell and for numrnn.RNN with
+    num_layers=1; returns {tensor: relative error} for the parameters and "input".
+    """
+    _check_float64(layer)
+    horizon = layer.bptt_truncate
+    if horizon is None:
+        raise ValueError("truncated_gradcheck needs a layer with bptt_truncate set; use gradcheck otherwise")
+    if getattr(layer, "num_layers", 1) != 1 or getattr(layer, "bidirectional", False):
+        raise ValueError("truncated_gradcheck truncates one recurrence: use a single-layer, one-direction layer")
+    x = np.array(x, dtype=np.float64, copy=True)
+    steps = x.shape[1]
+    output = layer.forward(x)
+    projection = np.random.default_rng(seed).standard_normal(output.shape)
+    if not layer.return_sequences:  # only the last output has a gradient
+        projection = np.concatenate([np.zeros((x.shape[0], steps - 1, output.shape[-1])), projection[:, None]], 1)
+        grad_x = layer.backward(projection[:, -1])
+    else:
+        grad_x = layer.backward(projection)
+    analytic = {name: grad.copy() for name, grad in layer.grads.items()}
+    analytic["input"] = grad_x
+    numeric = {name: np.zeros_like(param) for name, param in layer.params.items()}
+    numeric["input"] = np.zeros_like(x)
+    return_sequences = layer.return_sequences
+    layer.return_sequences = True  # the reference reads every step's output
+    try:
+        for t in range(steps):
+            if not projection[:, t].any():
+                continue
+            start = max(0, t - horizon)
+            h0 = None
+            if start:
+                layer.forward(x[:, :start])
+                h0 = layer.h_n
+            window = x[:, start:t + 1].copy()
+            weights = projection[:, t]
+
+            def term():
+                return float(np.sum(layer.forward(window, h0=h0)[:, -1] * weights))
+
+            for name, param in layer.params.items():
+                numeric[name] += numerical_gradient(term, param)
+            numeric["input"][:, start:t + 1] += numerical_gradient(term, window)
+    finally:
+        layer.return_sequences = return_sequences
+    return {name: relative_error(analytic[name], numeric[name]) for name in analytic}

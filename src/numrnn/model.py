@@ -232,7 +232,8 @@ class Sequential:
             for start in range(0, X.shape[0], batch_size):
                 part = slice(start, start + batch_size)
                 part_lengths = None if lengths is None else lengths[part]
-                logs = self.test_on_batch(X[part], y[part], part_lengths, checked=True)
+                with self.streaming():  # every batch from zeros, as predict
+                    logs = self.test_on_batch(X[part], y[part], part_lengths, checked=True)
                 weight += self.accumulate(totals, logs, self.target_positions(X[part], part_lengths))
         return self.average(totals, weight)
 
@@ -259,9 +260,10 @@ class Sequential:
     def predict(self, X, batch_size=256, lengths=None, chunk_size=1024):
         """The model's output for X, batch-first: probabilities for classification losses, values otherwise.
 
-        Long sequences run in chunks of `chunk_size` steps with the state carried from one chunk to the next, so
-        memory stays bounded whatever the length (a whole validation text in one call); the result is that of one
-        pass. Models with a bidirectional layer, or given lengths, run in one pass.
+        Every batch starts from zeros (a stateful layer's carried state is left as it was). Long sequences run in
+        chunks of `chunk_size` steps with the state carried from one chunk to the next, so memory stays bounded
+        whatever the length (a whole validation text in one call); the result is that of one pass. Models with a
+        bidirectional layer, or given lengths, run in one pass.
         """
         self._require("layers")
         batch_size = check_positive_int("batch_size", batch_size)
@@ -275,14 +277,13 @@ class Sequential:
         with threads.for_model(self, min(batch_size, X.shape[0])), self.inference():
             for start in range(0, X.shape[0], batch_size):
                 part = X[start:start + batch_size]
-                if not chunked:
-                    part_lengths = None if lengths is None else lengths[start:start + batch_size]
-                    outputs.append(self.prediction(self.forward(part, part_lengths)))
-                    continue
-                pieces = []
-                with self.streaming():
-                    for begin in range(0, X.shape[1], chunk_size):
-                        pieces.append(self.prediction(self.forward(part[:, begin:begin + chunk_size])))
+                with self.streaming():  # every batch from zeros, a stateful layer's carried state left as it was
+                    if not chunked:
+                        part_lengths = None if lengths is None else lengths[start:start + batch_size]
+                        outputs.append(self.prediction(self.forward(part, part_lengths)))
+                        continue
+                    pieces = [self.prediction(self.forward(part[:, begin:begin + chunk_size]))
+                              for begin in range(0, X.shape[1], chunk_size)]
                 outputs.append(np.concatenate(pieces, axis=1))
         return np.concatenate(outputs, axis=0)
 
