@@ -231,3 +231,38 @@ def test_a_cell_that_forgets_a_method_is_told_which():
         cell.backward(x, state, None)
     with pytest.raises(NotImplementedError, match=r"Unfinished must define config\(\)"):
         cell.config()
+
+
+# -- the same as the fast layers -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("cell_class, layer_class, options", [
+    (RNNCell, numrnn.RNN, {"nonlinearity": "relu"}), (RNNCell, numrnn.RNN, {"bias": False}),
+    (LSTMCell, numrnn.LSTM, {}), (LSTMCell, numrnn.LSTM, {"bias": False}),
+    (GRUCell, numrnn.GRU, {}), (GRUCell, numrnn.GRU, {"bias": False})])
+def test_a_cell_looped_over_time_computes_what_the_fast_layer_does(cell_class, layer_class, options, rng):
+    steps = 5
+    numrnn.seed(3)
+    layer = layer_class(INPUT, HIDDEN, dtype="float64", **options)
+    numrnn.seed(3)
+    cell = cell_class(INPUT, HIDDEN, dtype="float64", **options)
+    x, grad_outputs = rng.standard_normal((BATCH, steps, INPUT)), rng.standard_normal((BATCH, steps, HIDDEN))
+    outputs, grad_x = layer.forward(x), layer.backward(grad_outputs)
+    final_states = [layer.h_n[0]] + ([layer.c_n[0]] if cell_class is LSTMCell else [])
+
+    # the loop over time that numrnn.Recurrent(cell) runs: forward at every step, backward in reverse
+    state, caches, cell_outputs = cell.initial_state(BATCH), [], []
+    cell.check_step(x[:, 0], state)
+    for t in range(steps):
+        output, state, cache = cell.forward(x[:, t], state)
+        cell_outputs.append(output)
+        caches.append(cache)
+    cell.zero_grad()
+    grad_state, cell_grad_x = tuple(np.zeros_like(s) for s in state), np.empty_like(x)
+    for t in reversed(range(steps)):
+        cell_grad_x[:, t], grad_state = cell.backward(grad_outputs[:, t], grad_state, caches[t])
+
+    np.testing.assert_allclose(np.stack(cell_outputs, axis=1), outputs, rtol=1e-10, atol=1e-12)
+    for mine, theirs in zip(state, final_states):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(cell_grad_x, grad_x, rtol=1e-10, atol=1e-12)
+    for name, grad in cell.grads.items():
+        np.testing.assert_allclose(grad, layer.grads[f"{name}_l0"], rtol=1e-10, atol=1e-12, err_msg=name)
