@@ -212,10 +212,10 @@ def test_config_from_config_clone_and_repr(cell, options, config, rng):
 
 def test_the_registry_names_the_cells():
     assert numrnn.cells.get("LSTMCell") is LSTMCell
-    assert numrnn.cells.CELLS.names() == ["GRUCell", "LSTMCell", "RNNCell"]
+    assert {"GRUCell", "LSTMCell", "RNNCell"} <= set(numrnn.cells.CELLS.names())  # other tests register theirs
     assert numrnn.cells.CELLS.name_of(GRUCell) == "GRUCell"
     assert numrnn.cells.register == numrnn.cells.CELLS.register
-    with pytest.raises(ValueError, match="unknown cell 'PeepholeCell'; known: GRUCell, LSTMCell, RNNCell"):
+    with pytest.raises(ValueError, match="unknown cell 'PeepholeCell'; known: .*GRUCell, LSTMCell.*RNNCell"):
         numrnn.cells.get("PeepholeCell")
 
 
