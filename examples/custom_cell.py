@@ -1,6 +1,5 @@
-"""A cell of your own: a peephole LSTM, its gates also reading the cell state c (python examples/custom_cell.py).
-    i = s(a_i + p_i c)   f = s(a_f + p_f c)   g = tanh(a_g)   c' = f c + i g   o = s(a_o + p_o c')   h' = o tanh(c')
-numrnn.Recurrent runs it over time (lengths, h0, stateful, truncation, save/load); numrnn.gradcheck checks it."""
+"""A cell of your own, a peephole LSTM: i = s(a_i + p_i c), f = s(a_f + p_f c), g = tanh(a_g), c' = f c + i g,
+o = s(a_o + p_o c'), h' = o tanh(c'). numrnn.Recurrent runs it over time; numrnn.gradcheck checks its backward."""
 import numpy as np
 import numrnn
 from numrnn.functional import derivative, sigmoid
