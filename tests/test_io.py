@@ -126,8 +126,9 @@ def test_wrong_format_marker_or_bad_json_is_refused(tmp_path):
 def test_weights_that_do_not_fit_the_architecture_are_refused(tmp_path, rng):
     model, _, _ = trained_model(rng)
     model.save(tmp_path / "m.npz")
-    arrays = io.read_npz(tmp_path / "m.npz")
-    arrays["params/1.weight"] = np.zeros((3, 2), dtype=np.float32)
+    meta, arrays = io.read_archive(tmp_path / "m.npz")
+    arrays[io.META_KEY] = np.array(json.dumps(meta))
+    arrays["params/1.weight"] = np.zeros((8, 3), dtype=np.float32)  # as many numbers, another shape
     np.savez(tmp_path / "bad.npz", **arrays)
     with pytest.raises(ValueError, match=r"corrupted: .*'1.weight' must have shape \(3, 8\)"):
         numrnn.load(tmp_path / "bad.npz")

@@ -38,6 +38,17 @@ def grad_norm(grads):
     return math.sqrt(total)
 
 
+def all_finite(arrays):
+    """True if no element of any array is NaN or infinite; a BLAS dot per array, no temporary array (the exact
+    element-wise test runs only where the dot is not finite: large finite values can overflow a float32 sum)."""
+    for array in arrays:
+        flat = array.reshape(-1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            if not math.isfinite(float(np.dot(flat, flat))) and not np.isfinite(flat).all():
+                return False
+    return True
+
+
 def clip_grad_norm(grads, max_norm):
     """Scale every gradient in place so that their global L2 norm is at most max_norm; return the norm before.
 

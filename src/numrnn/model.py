@@ -16,12 +16,13 @@ references to the layers' own arrays, so the optimizer updates the layers in pla
 the model enters numrnn.threads' policy for its batch.
 """
 import contextlib
+import math
 
 import numpy as np
 
 from . import threads
 from ._validate import check_positive_float, check_positive_int
-from .clipping import clip_grad_norm, clip_grad_value, grad_norm
+from .clipping import all_finite, clip_grad_norm, clip_grad_value, grad_norm
 from .layers.base import LAYERS, Layer
 from .losses import get_loss
 from .module import as_numpy, check_state_names
@@ -47,6 +48,7 @@ class Sequential:
         self._params = self._grads = None
         self._time_major = False
         self._last = None  # (output, y, mask) of the last compute_gradients, for train_on_batch's metrics
+        self._kept = None  # the weights before the last step, for the divergence guard
 
     # -- building ------------------------------------------------------------------------------------------------
     def add(self, layer):
@@ -175,7 +177,11 @@ class Sequential:
 
     def apply_gradients(self):
         """Clip the gradients (clip_value, then clip_norm) and let the optimizer step; returns the gradient norm
-        before clipping (of the value-clipped gradients if clip_value is set)."""
+        before clipping (of the value-clipped gradients if clip_value is set).
+
+        The divergence guard: a gradient norm that is not finite raises FloatingPointError and nothing moves; a step
+        that leaves a weight non-finite (an update that overflowed) is undone, weights and optimizer state exactly
+        as before it, and raises FloatingPointError."""
         self._require("optimizer")
         if self.clip_value is not None:
             clip_grad_value(self.grads, self.clip_value)
@@ -183,13 +189,38 @@ class Sequential:
             norm = clip_grad_norm(self.grads, self.clip_norm)
         else:
             norm = grad_norm(self.grads)
+        if not math.isfinite(norm):
+            raise FloatingPointError(f"the gradient norm is {norm}; no step was taken, the weights are those from "
+                                     f"before it")
+        self._keep_weights()
         self.optimizer.step(self.params, self.grads)
+        if not all_finite(self.params.values()):
+            self._restore_weights()
+            raise FloatingPointError(f"the optimizer's step (gradient norm {norm:.4g}, learning rate "
+                                     f"{self.optimizer.lr:.4g}) made a weight overflow; the step was undone, the "
+                                     f"weights and optimizer state are those from before it")
         return float(norm)
 
+    def _keep_weights(self):
+        """Copy the weights and the optimizer's state before a step, into buffers reused from step to step."""
+        if self._kept is None or self._kept.keys() != self.params.keys():
+            self._kept = {name: np.empty_like(value) for name, value in self.params.items()}
+        for name, value in self.params.items():
+            np.copyto(self._kept[name], value)
+        self.optimizer.keep()
+
+    def _restore_weights(self):
+        for name, value in self.params.items():
+            np.copyto(value, self._kept[name])
+        self.optimizer.rollback()
+
     def train_on_batch(self, x, y, lengths=None, *, checked=False):
-        """One step of gradient descent on (x, y); returns {"loss", "accuracy" (classifiers), "grad_norm"}."""
+        """One step of gradient descent on (x, y); returns {"loss", "accuracy" (classifiers), "grad_norm"}.
+        A loss that is not finite raises FloatingPointError before any weight moves (see apply_gradients)."""
         self._require("optimizer")
         loss = self.compute_gradients(x, y, lengths, checked=checked)
+        if not math.isfinite(loss):
+            raise FloatingPointError(f"the loss is {loss}; no step was taken, the weights are those from before it")
         logs = {"loss": loss, **self._metrics(*self._last)}
         logs["grad_norm"] = self.apply_gradients()
         return logs

@@ -43,6 +43,7 @@ class Optimizer:
         self.state = {}
         self.step_count = 0
         self._scratch = {}
+        self._kept, self._kept_names, self._kept_step = {}, {}, 0
 
     @property
     def lr(self):
@@ -58,6 +59,29 @@ class Optimizer:
         for name, param in params.items():
             self._update(param, grads[name], self._state_for(name, param), self._scratch_for(param))
         self.step_count += 1
+
+    def keep(self):
+        """Keep a copy of the state (in buffers reused from step to step) for rollback(): numrnn.Sequential takes
+        one before every step, so that a step that overflows can be undone exactly."""
+        kept = self._kept
+        for name, slots in self.state.items():
+            for slot, array in slots.items():
+                buffer = kept.get((name, slot))
+                if buffer is None or buffer.shape != array.shape or buffer.dtype != array.dtype:
+                    buffer = kept[(name, slot)] = np.empty_like(array)
+                np.copyto(buffer, array)
+        self._kept_names = {name: set(slots) for name, slots in self.state.items()}
+        self._kept_step = self.step_count
+
+    def rollback(self):
+        """Put back the state keep() copied: the optimizer is as it was before the steps since."""
+        for name in list(self.state):
+            if name not in self._kept_names:
+                del self.state[name]  # created by the undone step
+                continue
+            for slot in self._kept_names[name]:
+                np.copyto(self.state[name][slot], self._kept[(name, slot)])
+        self.step_count = self._kept_step
 
     def config(self):
         """The constructor's arguments as a JSON-able dict with the optimizer's "name"; get_optimizer rebuilds it."""

@@ -3,7 +3,7 @@ import numpy as np
 
 from .._validate import check_positive_int
 from ..module import Module
-from ..random import get_rng
+from ..random import uniform
 
 
 class Cell(Module):
@@ -92,12 +92,12 @@ class Cell(Module):
         """Declare weight_ih (G*H, input_size), weight_hh (G*H, H) and, with bias, bias_ih and bias_hh (G*H,),
         each ~ U(-1/sqrt(H), 1/sqrt(H)) from numrnn's generator in this order: torch's initialisation, and the
         fast layers' draw order, so the same numrnn.seed gives a cell and a layer the same weights."""
-        rows, bound, rng = gates * self.hidden_size, 1.0 / np.sqrt(self.hidden_size), get_rng()
-        self.add_param("weight_ih", rng.uniform(-bound, bound, (rows, self.input_size)))
-        self.add_param("weight_hh", rng.uniform(-bound, bound, (rows, self.hidden_size)))
+        rows, bound = gates * self.hidden_size, 1.0 / np.sqrt(self.hidden_size)
+        self.add_param("weight_ih", uniform(bound, (rows, self.input_size)))
+        self.add_param("weight_hh", uniform(bound, (rows, self.hidden_size)))
         if bias:
-            self.add_param("bias_ih", rng.uniform(-bound, bound, rows))
-            self.add_param("bias_hh", rng.uniform(-bound, bound, rows))
+            self.add_param("bias_ih", uniform(bound, rows))
+            self.add_param("bias_hh", uniform(bound, rows))
 
     def gate_params(self):
         """(W_ih, W_hh, b_ih, b_hh): the parameters under short names; an absent bias is 0.0, which adds nothing."""

@@ -6,7 +6,7 @@
 import numpy as np
 
 from .._validate import as_float_array, check_positive_int
-from ..random import get_rng
+from ..random import uniform
 from .base import LAYERS, Layer
 
 
@@ -18,10 +18,9 @@ class Dense(Layer):
         self.out_features = check_positive_int("out_features", out_features)
         self.bias = bool(bias)
         bound = 1.0 / np.sqrt(self.in_features)  # torch's default for Linear
-        rng = get_rng()
-        self.add_param("weight", rng.uniform(-bound, bound, (self.out_features, self.in_features)))
+        self.add_param("weight", uniform(bound, (self.out_features, self.in_features)))
         if self.bias:
-            self.add_param("bias", rng.uniform(-bound, bound, self.out_features))
+            self.add_param("bias", uniform(bound, self.out_features))
         self._input = None
 
     def forward(self, x):

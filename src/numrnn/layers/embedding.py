@@ -16,7 +16,7 @@ one-hot vectors (char-rnn's input) but that should take the same integer ids.
 import numpy as np
 
 from .._validate import as_index_array, check_positive_int
-from ..random import get_rng
+from ..random import normal
 from .base import LAYERS, Layer
 
 # one-hot scatter while the (positions, V) one-hot matrix stays below this many elements (32 MiB in float32)
@@ -47,7 +47,7 @@ class Embedding(Layer):
         super().__init__(dtype)
         self.num_embeddings = check_positive_int("num_embeddings", num_embeddings)
         self.embedding_dim = check_positive_int("embedding_dim", embedding_dim)
-        self.add_param("weight", get_rng().standard_normal((self.num_embeddings, self.embedding_dim)))
+        self.add_param("weight", normal((self.num_embeddings, self.embedding_dim)))
         self._ids = None
 
     def _check_ids(self, name, ids):

@@ -28,7 +28,7 @@ import numpy as np
 
 from .._validate import as_float_array, check_finite, check_positive_int, check_probability
 from ..random import dropout_mask as make_dropout_mask
-from ..random import get_rng
+from ..random import uniform
 from ..sequences import check_lengths, reverse_within
 from ..threads import for_step
 from .bidirectional import Bidirectional
@@ -76,15 +76,15 @@ class StackedRecurrent(FastLayouts):
 
     def _init_params(self):
         """torch's order and init: per layer, per direction, w_ih, w_hh, b_ih, b_hh ~ U(-1/sqrt(H), 1/sqrt(H))."""
-        size, bound, rng = self.hidden_size, 1.0 / np.sqrt(self.hidden_size), get_rng()
+        size, bound = self.hidden_size, 1.0 / np.sqrt(self.hidden_size)
         for k in range(self.num_layers):
             in_k = self.input_size if k == 0 else size * self.num_directions
             for s in self._suffixes():
-                self.add_param(f"weight_ih_l{k}{s}", rng.uniform(-bound, bound, (self.gates * size, in_k)))
-                self.add_param(f"weight_hh_l{k}{s}", rng.uniform(-bound, bound, (self.gates * size, size)))
+                self.add_param(f"weight_ih_l{k}{s}", uniform(bound, (self.gates * size, in_k)))
+                self.add_param(f"weight_hh_l{k}{s}", uniform(bound, (self.gates * size, size)))
                 if self.bias:
-                    self.add_param(f"bias_ih_l{k}{s}", rng.uniform(-bound, bound, self.gates * size))
-                    self.add_param(f"bias_hh_l{k}{s}", rng.uniform(-bound, bound, self.gates * size))
+                    self.add_param(f"bias_ih_l{k}{s}", uniform(bound, self.gates * size))
+                    self.add_param(f"bias_hh_l{k}{s}", uniform(bound, self.gates * size))
 
     def config(self):
         return {"input_size": self.input_size, "hidden_size": self.hidden_size, "num_layers": self.num_layers,
