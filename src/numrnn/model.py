@@ -166,7 +166,8 @@ class Sequential:
         self._require("loss")
         if not checked:
             x, y, lengths = self.check_data(x, y, lengths)
-        with threads.for_model(self, x.shape[0]):
+        # a diverging step overflows on its way: the guard reports it (train_on_batch, apply_gradients), not NumPy
+        with threads.for_model(self, x.shape[0]), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             self.train()
             output = self.forward(x, lengths)
             y_layout, mask = self._in_output_layout(y, lengths, x.shape[1] if x.ndim > 1 else 1)
@@ -193,7 +194,8 @@ class Sequential:
             raise FloatingPointError(f"the gradient norm is {norm}; no step was taken, the weights are those from "
                                      f"before it")
         self._keep_weights()
-        self.optimizer.step(self.params, self.grads)
+        with np.errstate(over="ignore", invalid="ignore"):
+            self.optimizer.step(self.params, self.grads)
         if not all_finite(self.params.values()):
             self._restore_weights()
             raise FloatingPointError(f"the optimizer's step (gradient norm {norm:.4g}, learning rate "

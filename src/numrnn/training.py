@@ -9,13 +9,26 @@
 
 The data are checked once, before the first step. The loop needs no model class: anything with check_ready,
 check_data, train_on_batch, evaluate, target_positions, accumulate and average (numrnn.Sequential) trains here.
+
+Everything the loop depends on lives in a FitLoop: the position (epoch, batch, step), this epoch's order and
+running sums, the history, every random generator's state, the learning rate, each callback's own state, and a
+fingerprint of the run (model, data, arguments). Its state_dict() is what numrnn.callbacks.BackupAndRestore
+writes, and load_state_dict() puts it back, so a fit killed at any moment and started again continues exactly:
+same batches, same dropout masks, bit-identical weights at the end.
+
+A non-finite loss or gradient stops training with a FloatingPointError that names the step (the weights are those
+from before it; see Sequential.apply_gradients); a callback may stop quietly instead (TerminateOnNaN).
 """
+import hashlib
+import json
+import time
+
 import numpy as np
 
+from . import random as numrnn_random
 from . import threads
 from ._validate import check_positive_int
 from .callbacks import call
-from .random import get_rng
 
 
 class History:
@@ -35,6 +48,66 @@ class History:
         return f"History(epochs={len(self.epoch)}, last={last})"
 
 
+class FitLoop:
+    """The state of one fit in progress (see the module docstring)."""
+
+    def __init__(self, model, data, validation, *, epochs, batch_size, shuffle, seed, callbacks):
+        self.model, self.data, self.validation = model, data, validation
+        self.epochs, self.batch_size, self.shuffle = epochs, batch_size, shuffle
+        self.callbacks = callbacks
+        self.samples = data[0].shape[0]
+        self.steps = -(-self.samples // batch_size)
+        self.generator = np.random.default_rng(seed) if seed is not None else numrnn_random.get_rng()
+        self.fingerprint = _fingerprint(model, data, validation, epochs=epochs, batch_size=batch_size,
+                                        shuffle=shuffle, seed=seed)
+        self.epoch = self.batch = self.step = 0
+        self.order, self.totals, self.weight = None, {}, 0
+        self.history = History()
+        self.elapsed = 0.0
+
+    def begin_epoch(self):
+        self.order = self.generator.permutation(self.samples) if self.shuffle else np.arange(self.samples)
+        self.totals, self.weight = {}, 0
+
+    def state_dict(self):
+        """Everything needed to continue this fit exactly (JSON-able values and arrays; the model's weights and
+        optimizer state are saved beside it)."""
+        model = self.model
+        return {"epoch": self.epoch, "batch": self.batch, "step": self.step, "order": self.order,
+                "totals": dict(self.totals), "weight": self.weight,
+                "history": {"epoch": list(self.history.epoch), "history": self.history.history},
+                "elapsed": self.elapsed, "lr": model.optimizer.lr, "stop_training": bool(model.stop_training),
+                "generators": {"shuffle": self.generator.bit_generator.state, "numrnn": numrnn_random.get_state(),
+                               "layers": {str(i): layer.generator.bit_generator.state
+                                          for i, layer in enumerate(model.layers)
+                                          if getattr(layer, "generator", None) is not None}},
+                "callbacks": [callback.state_dict() if hasattr(callback, "state_dict") else None
+                              for callback in self.callbacks],
+                "fingerprint": self.fingerprint}
+
+    def load_state_dict(self, state, source="the backup"):
+        """Continue from a state_dict(); a ValueError if it was written by a different run (saying what differs)."""
+        difference = _difference(state.get("fingerprint"), self.fingerprint)
+        if difference:
+            raise ValueError(f"{source} was written by a different run, refusing to resume it: {difference}")
+        self.epoch, self.batch, self.step = int(state["epoch"]), int(state["batch"]), int(state["step"])
+        self.order = None if state["order"] is None else np.asarray(state["order"], dtype=np.int64)
+        self.totals, self.weight = dict(state["totals"]), state["weight"]
+        self.history = History()
+        self.history.epoch, self.history.history = list(state["history"]["epoch"]), state["history"]["history"]
+        self.elapsed = float(state["elapsed"])
+        self.model.optimizer.lr = state["lr"]
+        self.model.stop_training = bool(state["stop_training"])
+        generators = state["generators"]
+        self.generator.bit_generator.state = generators["shuffle"]
+        numrnn_random.set_state(generators["numrnn"])
+        for index, layer_state in generators["layers"].items():
+            self.model.layers[int(index)].generator.bit_generator.state = layer_state
+        for callback, callback_state in zip(self.callbacks, state["callbacks"]):
+            if callback_state is not None and hasattr(callback, "load_state_dict"):
+                callback.load_state_dict(callback_state)
+
+
 def fit(model, X, y, *, epochs=1, batch_size=32, validation_data=None, shuffle=True, seed=None, lengths=None,
         callbacks=None, verbose=False):
     """Train `model` for `epochs` passes over (X, y) in mini-batches; returns a History.
@@ -46,46 +119,98 @@ def fit(model, X, y, *, epochs=1, batch_size=32, validation_data=None, shuffle=T
     model.check_ready(training=True)
     epochs = check_positive_int("epochs", epochs)
     batch_size = check_positive_int("batch_size", batch_size)
-    X, y, lengths = model.check_data(X, y, lengths)
+    data = model.check_data(X, y, lengths)
+    validation = None
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
             raise TypeError("validation_data must be a tuple (X_val, y_val) or (X_val, y_val, lengths_val)")
         validation = model.check_data(*validation_data, names=("validation_data[0]", "validation_data[1]",
                                                                 "validation_data[2]"))
-    generator = np.random.default_rng(seed) if seed is not None else get_rng()
-    callbacks = list(callbacks or [])
-    count = X.shape[0]
-    steps = -(-count // batch_size)
-    call(callbacks, "set_model", model)
-    call(callbacks, "set_params", {"epochs": epochs, "steps": steps, "batch_size": batch_size, "samples": count,
-                                   "verbose": verbose})
-    history = History()
+    # a backup is written once every other callback has updated its state for the step
+    callbacks = sorted(callbacks or [], key=lambda callback: bool(getattr(callback, "runs_last", False)))
+    loop = FitLoop(model, data, validation, epochs=epochs, batch_size=batch_size, shuffle=shuffle, seed=seed,
+                   callbacks=callbacks)
     model.stop_training = False
-    with threads.for_model(model, min(batch_size, count)):
+    call(callbacks, "set_model", model)
+    call(callbacks, "set_params", {"epochs": epochs, "steps": loop.steps, "batch_size": batch_size,
+                                   "samples": loop.samples, "verbose": verbose})
+    with threads.for_model(model, min(batch_size, loop.samples)):
         call(callbacks, "on_train_begin", {})
-        for epoch in range(epochs):
-            call(callbacks, "on_epoch_begin", epoch, {})
-            order = generator.permutation(count) if shuffle else np.arange(count)
-            totals, weight = {}, 0
-            for batch, start in enumerate(range(0, count, batch_size)):
-                index = order[start:start + batch_size]
-                batch_lengths = None if lengths is None else lengths[index]
-                call(callbacks, "on_batch_begin", batch, {"size": index.size})
+        call(callbacks, "restore", loop)  # BackupAndRestore puts a saved state back
+        _run(loop, verbose)
+        call(callbacks, "on_train_end", loop.history.history)
+    return loop.history
+
+
+def _run(loop, verbose):
+    model, callbacks, (X, y, lengths) = loop.model, loop.callbacks, loop.data
+    started = time.perf_counter() - loop.elapsed
+    while loop.epoch < loop.epochs and not model.stop_training:
+        if loop.batch == 0:
+            call(callbacks, "on_epoch_begin", loop.epoch, {})
+            loop.begin_epoch()
+        while loop.batch < loop.steps and not model.stop_training:
+            index = loop.order[loop.batch * loop.batch_size:(loop.batch + 1) * loop.batch_size]
+            batch_lengths = None if lengths is None else lengths[index]
+            call(callbacks, "on_batch_begin", loop.batch, {"size": index.size})
+            try:
                 logs = model.train_on_batch(X[index], y[index], batch_lengths, checked=True)
-                weight += model.accumulate(totals, logs, model.target_positions(X[index], batch_lengths))
-                call(callbacks, "on_batch_end", batch, logs)
+            except FloatingPointError as error:
+                call(callbacks, "on_divergence", error)
                 if model.stop_training:
                     break
-            epoch_logs = model.average(totals, weight)
-            if validation_data is not None:
-                X_val, y_val, lengths_val = validation
-                val_logs = model.evaluate(X_val, y_val, batch_size=batch_size, lengths=lengths_val, checked=True)
-                epoch_logs.update({f"val_{key}": value for key, value in val_logs.items()})
-            history.append(epoch, epoch_logs)
-            call(callbacks, "on_epoch_end", epoch, epoch_logs)
-            if verbose:
-                print(f"epoch {epoch + 1}/{epochs} " + " ".join(f"{k}={v:.6g}" for k, v in epoch_logs.items()))
-            if model.stop_training:
-                break
-        call(callbacks, "on_train_end", history.history)
-    return history
+                raise FloatingPointError(
+                    f"training diverged at epoch {loop.epoch + 1}, batch {loop.batch + 1} (step {loop.step + 1}): "
+                    f"{error}. Try a smaller learning rate (lr is {model.optimizer.lr:.4g}), gradient clipping "
+                    f"(clip_norm=1.0), or a float64 model") from None
+            loop.weight += model.accumulate(loop.totals, logs, model.target_positions(X[index], batch_lengths))
+            loop.batch += 1
+            loop.step += 1
+            loop.elapsed = time.perf_counter() - started
+            call(callbacks, "on_batch_end", loop.batch - 1, logs)
+        if loop.weight == 0:  # stopped before this epoch trained on anything
+            return
+        epoch_logs = model.average(loop.totals, loop.weight)
+        if loop.validation is not None:
+            X_val, y_val, lengths_val = loop.validation
+            val_logs = model.evaluate(X_val, y_val, batch_size=loop.batch_size, lengths=lengths_val, checked=True)
+            epoch_logs.update({f"val_{key}": value for key, value in val_logs.items()})
+        loop.history.append(loop.epoch, epoch_logs)
+        loop.epoch, loop.batch, loop.order = loop.epoch + 1, 0, None  # a backup written now resumes at the next
+        call(callbacks, "on_epoch_end", loop.epoch - 1, epoch_logs)
+        if verbose:
+            print(f"epoch {loop.epoch}/{loop.epochs} " + " ".join(f"{k}={v:.6g}" for k, v in epoch_logs.items()))
+
+
+def _fingerprint(model, data, validation, **arguments):
+    """What identifies a run: the architecture, loss, optimizer (as built) and clipping, the arguments of fit, and
+    a SHA-256 of the training and validation data."""
+    def digest(arrays):
+        if arrays is None:
+            return None
+        hasher = hashlib.sha256()
+        for array in arrays:
+            if array is not None:
+                hasher.update(repr((array.dtype.str, array.shape)).encode())
+                hasher.update(np.ascontiguousarray(array).tobytes())
+        return hasher.hexdigest()
+
+    config = json.loads(json.dumps(model.config()))
+    return {"model": config, "fit": json.loads(json.dumps(arguments)), "data": digest(data),
+            "validation_data": digest(validation)}
+
+
+def _difference(saved, current):
+    """'' if the fingerprints agree, else what differs, in words."""
+    if not isinstance(saved, dict):
+        return "it has no fingerprint"
+    differences = []
+    names = {"model": "the model (architecture, loss, optimizer or clipping)", "data": "the training data",
+             "validation_data": "the validation data"}
+    for key in ("model", "data", "validation_data"):
+        if saved.get(key) != current.get(key):
+            differences.append(f"{names[key]} changed")
+    for key, value in current["fit"].items():
+        if saved.get("fit", {}).get(key) != value:
+            differences.append(f"fit's {key} was {saved.get('fit', {}).get(key)!r}, now {value!r}")
+    return "; ".join(differences)
