@@ -65,6 +65,9 @@ def restore_checkpoint(model, path):
 
 
 def _load_weights(model, params, arrays, meta, path):
+    for name, value in params.items():
+        if value.dtype not in (np.float32, np.float64):
+            raise ValueError(f"{path} is corrupted: parameter {name!r} must be float32 or float64, got {value.dtype}")
     try:
         model.load_state_dict(params)
     except (TypeError, ValueError) as error:
