@@ -57,30 +57,52 @@ def check_choice(name, value, choices):
     return value
 
 
-def as_float_array(name, data, dtype, ndim=None, last_dim=None, finite=True):
+def as_real_array(name, data):
+    """`data` as a NumPy array of real numbers (bools count), or a TypeError naming it: strings, objects,
+    complex numbers, dates and durations are refused, never parsed or cast."""
+    try:
+        array = np.asarray(data)
+    except (ValueError, TypeError) as error:  # ragged lists
+        raise TypeError(f"{name} must be an array of numbers, could not convert it: {error}") from None
+    kind = array.dtype.kind
+    if kind == "c":
+        raise TypeError(f"{name} must hold real numbers, got complex dtype {array.dtype}")
+    if kind not in "biuf":
+        raise TypeError(f"{name} must hold numbers, got an array of dtype {array.dtype}")
+    return array
+
+
+def as_float_array(name, data, dtype, ndim=None, last_dim=None, finite=True, min_ndim=None):
     """Convert `data` to a float array of `dtype`, checking its rank, last axis and (if `finite`) for NaN/inf.
 
-    ndim may be an int or a tuple of allowed ranks; last_dim the required size of the last axis. Layers pass
-    finite=False: the model checks its data once, not on every step.
+    ndim may be an int or a tuple of allowed ranks (min_ndim a lower bound); last_dim the required size of the last
+    axis. Layers pass finite=False: the model checks its data once, not on every step.
     """
-    array = np.asarray(data)
-    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
-        raise TypeError(f"{name} must hold numbers, got an array of dtype {array.dtype}")
-    if np.iscomplexobj(array):
-        raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}")
+    array = as_real_array(name, data)
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if array.ndim not in allowed:
             want = " or ".join(str(n) for n in allowed)
             raise ValueError(f"{name} must have {want} dimensions, got {array.ndim} (shape {array.shape})")
+    if min_ndim is not None and array.ndim < min_ndim:
+        raise ValueError(f"{name} must have at least {min_ndim} dimensions, got {array.ndim} (shape {array.shape})")
     if array.size == 0:
         raise ValueError(f"{name} is empty (shape {array.shape})")
-    if last_dim is not None and array.shape[-1] != last_dim:
-        raise ValueError(f"{name}.shape[-1] must be equal to {last_dim}, got {array.shape[-1]} (shape {array.shape})")
+    if last_dim is not None and (array.ndim == 0 or array.shape[-1] != last_dim):
+        got = "a scalar" if array.ndim == 0 else array.shape[-1]
+        raise ValueError(f"{name}.shape[-1] must be equal to {last_dim}, got {got} (shape {array.shape})")
     array = array.astype(dtype, copy=False)
     if finite:
         check_finite(name, array)
     return array
+
+
+def as_gradient(name, grad, shape, dtype):
+    """A backward's incoming gradient: real numbers of exactly `shape`, as `dtype` (strings are never parsed)."""
+    array = as_real_array(name, grad)
+    if array.shape != tuple(shape):
+        raise ValueError(f"{name} must have the shape of the last output {tuple(shape)}, got {array.shape}")
+    return array.astype(dtype, copy=False)
 
 
 def check_finite(name, array):
@@ -92,12 +114,17 @@ def check_finite(name, array):
 
 def as_index_array(name, data, ndim=None, upper=None):
     """Integer class indices in [0, upper)."""
-    array = np.asarray(data)
-    if array.dtype == object or not np.issubdtype(array.dtype, np.number):
+    try:
+        array = np.asarray(data)
+    except (ValueError, TypeError) as error:  # ragged lists
+        raise TypeError(f"{name} must be an array of integer indices, could not convert it: {error}") from None
+    if array.dtype.kind not in "iuf":
         raise TypeError(f"{name} must hold integer indices, got an array of dtype {array.dtype}")
     if not np.issubdtype(array.dtype, np.integer):
         if not np.isfinite(array).all() or not np.all(array == np.round(array)):
             raise TypeError(f"{name} must hold integer indices, got non-integer values of dtype {array.dtype}")
+        if array.size and np.abs(array).max() >= 2.0 ** 62:
+            raise ValueError(f"{name} must hold integer indices, got values as large as {np.abs(array).max():g}")
         array = array.astype(np.int64)
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)

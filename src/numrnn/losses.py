@@ -25,7 +25,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ._validate import check_choice
+from ._validate import as_real_array, check_choice
 from .functional import sigmoid, softmax, softmax_and_log_softmax
 from .registry import Registry
 
@@ -310,6 +310,7 @@ def get_loss(loss, **kwargs):
 # -- argument checks -----------------------------------------------------------------------------------------------
 
 def _as_array(name, data):
+    """An array of any dtype (ragged lists refused); what it must hold is checked by the caller."""
     try:
         return np.asarray(data)
     except (ValueError, TypeError) as error:  # ragged lists
@@ -343,11 +344,7 @@ def _check_mask(mask, output_shape):
 
 def _float_array(name, data, dtype):
     """Real numbers (bools count) as float32/float64: `dtype` if given, else kept if already one, else float64."""
-    array = _as_array(name, data)
-    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
-        raise TypeError(f"{name} must hold numbers, got an array of dtype {array.dtype}")
-    if np.iscomplexobj(array):
-        raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}")
+    array = as_real_array(name, data)
     if dtype is None:
         dtype = array.dtype if array.dtype in (np.float32, np.float64) else np.float64
     return array.astype(dtype, copy=False)
@@ -388,8 +385,7 @@ def _check_unit_interval(array):
 
 def _class_indices(array, num_classes, mask):
     """Integer class indices in [0, num_classes) as int64; floats are accepted when they hold whole numbers."""
-    if array.dtype == bool or array.dtype == object or not np.issubdtype(array.dtype, np.number) \
-            or np.iscomplexobj(array):
+    if array.dtype.kind not in "iuf":
         raise TypeError(f"y must hold integer class indices, got an array of dtype {array.dtype}")
     if not np.issubdtype(array.dtype, np.integer):
         whole = np.isfinite(array) & (array == np.round(array))

@@ -11,7 +11,7 @@ are numrnn.functional's, which the recurrent layers and cells use too.
 """
 import numpy as np
 
-from .._validate import as_float_array, check_choice
+from .._validate import as_float_array, as_gradient, check_choice
 from ..functional import ACTIVATIONS, activate, derivative, softmax, softmax_backward
 from .base import LAYERS, Layer
 
@@ -38,9 +38,7 @@ class Activation(Layer):
     def backward(self, grad_out, need_input_grad=True):
         if self._output is None:
             raise RuntimeError("Activation.backward called before forward")
-        grad_out = np.asarray(grad_out, dtype=self.dtype)
-        if grad_out.shape != self._output.shape:
-            raise ValueError(f"grad_out must have shape {self._output.shape}, got {grad_out.shape}")
+        grad_out = as_gradient("grad_out", grad_out, self._output.shape, self.dtype)
         if not need_input_grad:
             return None
         y = self._output

@@ -14,7 +14,7 @@ import contextlib
 
 import numpy as np
 
-from .._validate import as_float_array
+from .._validate import as_float_array, as_gradient
 from ..sequences import check_lengths, reverse_within
 from .base import LAYERS, Layer
 
@@ -44,6 +44,7 @@ class Bidirectional(Layer):
         self.return_sequences = layer.return_sequences
         self.h_n = None
         self._lengths = None
+        self._output_shape = None
         # the two layers' own arrays, so that an optimizer stepping these dicts updates them
         for name in layer.params:
             self.params[name], self.grads[name] = layer.params[name], layer.grads[name]
@@ -98,12 +99,17 @@ class Bidirectional(Layer):
         self._lengths = lengths
         self._time_major = time_major
         if not self.return_sequences:
-            return np.concatenate([forward, backward], axis=-1)
-        output = np.concatenate([forward, reverse_within(backward, lengths)], axis=-1)
-        return output if time_major else np.ascontiguousarray(output.transpose(1, 0, 2))
+            output = np.concatenate([forward, backward], axis=-1)
+        else:
+            output = np.concatenate([forward, reverse_within(backward, lengths)], axis=-1)
+            output = output if time_major else np.ascontiguousarray(output.transpose(1, 0, 2))
+        self._output_shape = output.shape
+        return output
 
     def backward(self, grad_out, need_input_grad=True):
-        grad_out = np.asarray(grad_out, dtype=self.dtype)
+        if self._output_shape is None:
+            raise RuntimeError("Bidirectional.backward called before forward")
+        grad_out = as_gradient("grad_out", grad_out, self._output_shape, self.dtype)
         size = grad_out.shape[-1] // 2
         if not self.return_sequences:
             grad_forward, grad_backward = grad_out[..., :size], grad_out[..., size:]

@@ -5,7 +5,7 @@
 """
 import numpy as np
 
-from .._validate import as_float_array, check_positive_int
+from .._validate import as_float_array, as_gradient, check_positive_int
 from ..random import uniform
 from .base import LAYERS, Layer
 
@@ -35,10 +35,7 @@ class Dense(Layer):
     def backward(self, grad_out, need_input_grad=True):
         if self._input is None:
             raise RuntimeError("Dense.backward called before forward")
-        expected = self._input.shape[:-1] + (self.out_features,)
-        grad_out = np.asarray(grad_out, dtype=self.dtype)
-        if grad_out.shape != expected:
-            raise ValueError(f"grad_out must have shape {expected}, got {grad_out.shape}")
+        grad_out = as_gradient("grad_out", grad_out, self._input.shape[:-1] + (self.out_features,), self.dtype)
         grad_flat = grad_out.reshape(-1, self.out_features)
         input_flat = self._input.reshape(-1, self.in_features)
         np.matmul(grad_flat.T, input_flat, out=self.grads["weight"])
@@ -54,6 +51,10 @@ class Dense(Layer):
 
     def input_spec(self):
         return None, self.in_features
+
+    def check_input(self, name, data, finite=True):
+        """A model's input: (batch, ..., in_features), at least 2 dimensions."""
+        return as_float_array(name, data, self.dtype, last_dim=self.in_features, min_ndim=2, finite=finite)
 
     def output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.out_features,)

@@ -7,7 +7,7 @@ dropout, torch.nn.Dropout's math); in evaluation it passes its input through.
 """
 import numpy as np
 
-from .._validate import as_float_array, check_probability
+from .._validate import as_float_array, as_gradient, check_probability
 from ..random import dropout_mask
 from .base import LAYERS, Layer
 
@@ -36,9 +36,7 @@ class Dropout(Layer):
     def backward(self, grad_out, need_input_grad=True):
         if self._shape is None:
             raise RuntimeError("Dropout.backward called before forward")
-        grad_out = np.asarray(grad_out, dtype=self.dtype)
-        if grad_out.shape != self._shape:
-            raise ValueError(f"grad_out must have shape {self._shape}, got {grad_out.shape}")
+        grad_out = as_gradient("grad_out", grad_out, self._shape, self.dtype)
         if not need_input_grad:
             return None
         return grad_out if self._mask is None else grad_out * self._mask

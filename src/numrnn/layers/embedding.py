@@ -15,7 +15,7 @@ one-hot vectors (char-rnn's input) but that should take the same integer ids.
 """
 import numpy as np
 
-from .._validate import as_index_array, check_positive_int
+from .._validate import as_gradient, as_index_array, check_positive_int
 from ..random import normal
 from .base import LAYERS, Layer
 
@@ -63,12 +63,9 @@ class Embedding(Layer):
         """Sets grads["weight"] (repeated ids add up); returns None: integer ids have no gradient."""
         if self._ids is None:
             raise RuntimeError("Embedding.backward called before forward")
-        expected = self._ids.shape + (self.embedding_dim,)
-        grad_out = np.asarray(grad_out)
-        if grad_out.shape != expected:
-            raise ValueError(f"grad_out must have shape {expected}, got {grad_out.shape}")
+        grad_out = as_gradient("grad_out", grad_out, self._ids.shape + (self.embedding_dim,), self.dtype)
         ids = self._ids.reshape(-1)
-        grad_rows = grad_out.reshape(-1, self.embedding_dim).astype(self.dtype, copy=False)
+        grad_rows = grad_out.reshape(-1, self.embedding_dim)
         grad_weight = self.grads["weight"]
         if ids.size * self.num_embeddings <= _ONE_HOT_LIMIT:
             one_hot = np.zeros((ids.size, self.num_embeddings), dtype=self.dtype)

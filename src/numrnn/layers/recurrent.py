@@ -27,7 +27,7 @@ import contextlib
 
 import numpy as np
 
-from .._validate import as_float_array, check_positive_int
+from .._validate import as_float_array, as_gradient, check_positive_int
 from ..cells import CELLS, Cell
 from ..sequences import check_lengths, valid_steps
 from .base import LAYERS, Layer
@@ -169,7 +169,7 @@ class Recurrent(Layer):
             raise RuntimeError("Recurrent.backward after a forward inside inference(), which keeps nothing for "
                                "backward; run forward outside it")
         caches, mask, lengths, (steps, batch, features), time_major = self._cache
-        grad_outputs = self._grad_outputs(np.asarray(grad_out, dtype=self.dtype), lengths, steps, batch, time_major)
+        grad_outputs = self._grad_outputs(grad_out, lengths, steps, batch, time_major)
         self.cell.zero_grad()
         grad_x = np.zeros((steps, batch, features), dtype=self.dtype)
         zero_state = tuple(np.zeros((batch, width), dtype=self.dtype) for width in self.cell.state_size)
@@ -213,16 +213,13 @@ class Recurrent(Layer):
         sequence's last real step."""
         size = self.cell.output_size
         if not self.return_sequences:
-            if grad_out.shape != (batch, size):
-                raise ValueError(f"grad_out must have the shape of the last output {(batch, size)}, "
-                                 f"got {grad_out.shape}")
+            grad_out = as_gradient("grad_out", grad_out, (batch, size), self.dtype)
             grad = np.zeros((steps, batch, size), dtype=self.dtype)
             last = np.full(batch, steps - 1) if lengths is None else lengths - 1
             grad[last, np.arange(batch)] = grad_out
             return grad
         expected = (steps, batch, size) if time_major else (batch, steps, size)
-        if grad_out.shape != expected:
-            raise ValueError(f"grad_out must have the shape of the last output {expected}, got {grad_out.shape}")
+        grad_out = as_gradient("grad_out", grad_out, expected, self.dtype)
         return grad_out if time_major else grad_out.transpose(1, 0, 2)
 
 

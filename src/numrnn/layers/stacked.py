@@ -26,7 +26,7 @@ A subclass supplies `gates`, `_cell_forward` and `_cell_backward` (see RNN for t
 
 import numpy as np
 
-from .._validate import as_float_array, check_finite, check_positive_int, check_probability
+from .._validate import as_float_array, as_gradient, check_finite, check_positive_int, check_probability
 from ..random import dropout_mask as make_dropout_mask
 from ..random import uniform
 from ..sequences import check_lengths, reverse_within
@@ -257,14 +257,11 @@ class StackedRecurrent(FastLayouts):
                                f"nothing for backward; run forward outside it")
         layer_caches, lengths, steps, batch, time_major, x_shape = self._cache
         features = self.hidden_size * self.num_directions
-        grad_out = np.asarray(grad_out)
         if self.return_sequences:
             expected = (steps, batch, features) if time_major else (batch, steps, features)
         else:
             expected = (batch, features)
-        if grad_out.shape != expected:
-            raise ValueError(f"grad_out must have the shape of the last output {expected}, got {grad_out.shape}")
-        grad_out = grad_out.astype(self.dtype, copy=False)
+        grad_out = as_gradient("grad_out", grad_out, expected, self.dtype)
 
         if self.return_sequences:
             grad = grad_out if time_major else grad_out.transpose(1, 0, 2)
