@@ -211,7 +211,7 @@ def test_forecast_feeds_predictions_back():
     model = numrnn.Sequential([numrnn.RNN(1, 3, return_sequences=False), numrnn.Dense(3, 1)], loss="mse")
     model.extra = {"forecaster": {"window": 4, "mean": 10.0, "std": 2.0, "column": "v"}}
     series = np.array([9.0, 11.0, 10.0, 12.0, 8.0])
-    from numrnn.recipes import forecast
+    from numrnn.apps.forecast import forecast
 
     values = forecast(model, series, 3)
     context = list((series[-4:] - 10.0) / 2.0)
@@ -351,7 +351,7 @@ def test_gradcheck_exits_1_when_an_error_exceeds_the_tolerance(capsys):
 
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
 def test_gradcheck_of_the_other_cells(capsys, cell):
-    from numrnn.recipes import available_cells
+    from numrnn.apps.gradcheck import available_cells
 
     if cell not in available_cells():
         pytest.skip(f"numrnn has no {cell.upper()} in this build")

@@ -110,7 +110,7 @@ def build_parser():
     info.add_argument("model", metavar="MODEL")
     info.add_argument("--json", action="store_true", help="print the model's configuration and record as JSON")
 
-    from .recipes import available_cells
+    from .apps.gradcheck import available_cells
     check = commands.add_parser("gradcheck", help="check hand-written gradients against central differences",
                                 description="Build a small float64 recurrent layer with the chosen options and "
                                             "print, per tensor, the relative error between its backward pass and "
@@ -230,11 +230,11 @@ def _run_text(function, add_arguments, prog, argv, model=False, evaluate=False):
 # -- train -----------------------------------------------------------------------------------------------------------
 
 def cmd_train(args):
-    from . import recipes
+    from .apps import forecast, runs, tasks
 
     out = _prepare_out(args.out)
     if not args.no_plots:
-        from .plots import INSTALL_HINT, require
+        from .apps.plots import INSTALL_HINT, require
         try:
             require()
         except ImportError:
@@ -245,13 +245,13 @@ def cmd_train(args):
     progress = Progress(quiet=args.quiet)
     try:
         if args.task == "csv":
-            run = recipes.train_csv(args.data, args.column, args.window, overrides, callbacks=[progress])
+            run = forecast.train_csv(args.data, args.column, args.window, overrides, callbacks=[progress])
         else:
-            run = recipes.train(args.task, args.preset, overrides, callbacks=[progress])
+            run = tasks.train(args.task, args.preset, overrides, callbacks=[progress])
     finally:
         progress.close()
     command = "numrnn " + shlex.join(args.argv) if getattr(args, "argv", None) else None
-    files = recipes.save_run(run, out, plots=not args.no_plots, command=command)
+    files = runs.save_run(run, out, plots=not args.no_plots, command=command)
     print(run.summary())
     print(f"wrote {', '.join(os.path.basename(f) for f in files)} to {out}")
     return EXIT_OK
@@ -333,7 +333,7 @@ class Progress:
 # -- evaluate, predict, forecast, info ------------------------------------------------------------------------------
 
 def cmd_evaluate(args):
-    from . import recipes
+    from .apps import runs, tasks
     from .io.load import load
 
     if args.task is None:
@@ -342,11 +342,11 @@ def cmd_evaluate(args):
     model = load(args.model)
     extra = getattr(model, "extra", {}) or {}
     settings = extra.get("settings") if extra.get("task") == args.task else None
-    task = recipes.get_task(args.task)
+    task = tasks.get_task(args.task)
     task.check_model(model, source=args.model)
-    metrics = recipes.evaluate(model, task, settings=settings, seed=args.seed)
+    metrics = tasks.evaluate(model, task, settings=settings, seed=args.seed)
     if args.json:
-        print(json.dumps(recipes.jsonable(metrics)))
+        print(json.dumps(runs.jsonable(metrics)))
     else:
         verdict = "target met" if task.target_met(metrics) else "target NOT met"
         print(f"{task.name}: {task.describe(metrics)} ({verdict}: {task.target})")
@@ -424,23 +424,23 @@ def _read_csv_rows(path):
 
 
 def cmd_forecast(args):
-    from . import recipes
-    from .data import read_column
+    from .apps import forecast
+    from .apps.forecast import read_column
     from .io.load import load
 
     model = load(args.model)
-    info = recipes.forecaster_info(model)
+    info = forecast.forecaster_info(model)
     column = args.column or info["column"]
     out = _prepare_out(args.out) if args.out else None
     if out:
-        from .plots import require
+        from .apps.plots import require
         require()
     series = read_column(args.data, column)
-    values = recipes.forecast(model, series, args.steps)
+    values = forecast.forecast(model, series, args.steps)
     for step, value in enumerate(values, start=1):
         print(f"{step}\t{value:.6g}")
     if out:
-        from . import plots
+        from .apps import plots
         with open(os.path.join(out, "forecast.csv"), "w") as stream:
             stream.write(f"step,{column}\n")
             stream.writelines(f"{step},{value!r}\n" for step, value in enumerate(values.tolist(), start=1))
@@ -481,7 +481,7 @@ def cmd_info(args):
 # -- gradcheck -------------------------------------------------------------------------------------------------------
 
 def cmd_gradcheck(args):
-    from .recipes import check_gradients
+    from .apps.gradcheck import check_gradients
 
     errors = check_gradients(cell=args.cell, nonlinearity=args.nonlinearity, layers=args.layers, hidden=args.hidden,
                              input_size=args.input_size, steps=args.steps, batch=args.batch,
