@@ -1,5 +1,5 @@
-"""numrnn.apps.charlm: vocabulary, 90/10 split, chunked streams for truncated BPTT, training, evaluation and sampling,
-and the `numrnn train text` / `sample` / `evaluate --data` commands."""
+"""numrnn.apps.charlm: vocabulary, 90/10 split, chunked streams for truncated BPTT, training, evaluation and sampling.
+(The commands that run them: tests/cli/test_cli_text.py; the trained model both use: tests/conftest.py.)"""
 import json
 import math
 import time
@@ -8,35 +8,10 @@ import numpy as np
 import pytest
 
 import numrnn
-from numrnn import cli
 from numrnn.apps import charlm
 
 TINY = {"hidden": 16, "layers": 1, "embedding_size": 8, "batch": 4, "steps": 10, "val_every": 0.5,
         "val_streams": 4, "threads": 1, "seed": 0}
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    path = tmp_path_factory.mktemp("corpus") / "tiny.txt"
-    path.write_text(charlm.read_text(charlm.default_corpus())[:3000], encoding="utf-8")
-    return path
-
-
-@pytest.fixture(scope="module")
-def trained(corpus, tmp_path_factory):
-    """A tiny model trained for 1.5 s through the command line, as a user would."""
-    out = tmp_path_factory.mktemp("run")
-    status = cli.main(["train", "text", "--data", str(corpus), "--out", str(out), "--time-budget", "1.5",
-                       "--hidden", "16", "--layers", "1", "--embedding-size", "8", "--batch", "4", "--steps", "10",
-                       "--val-every", "0.5", "--val-streams", "4", "--quiet"])
-    assert status == 0
-    return out
-
-
-def run(argv, capsys):
-    status = cli.main(argv)
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
 
 
 # -- data ----------------------------------------------------------------------------------------------------------
@@ -226,47 +201,3 @@ def test_sampling_leaves_the_models_state_as_it_was(trained):
     assert recurrent.stateful is True and recurrent.carried_state is None
     charlm.generate(model, 5, prime="F")
     assert recurrent.stateful is True and recurrent.carried_state is None
-
-
-# -- the command line --------------------------------------------------------------------------------------------------
-
-def test_evaluate_json_prints_nats_and_bits(trained, corpus, capsys):
-    status, out, err = run(["evaluate", str(trained / "model.npz"), "--data", str(corpus), "--json"], capsys)
-    assert status == 0, err
-    result = json.loads(out)
-    assert result["val_loss"] == pytest.approx(json.loads((trained / "history.json").read_text())["final"]["val_loss"],
-                                               abs=1e-4)
-    assert result["bits_per_char"] == pytest.approx(result["val_loss"] / math.log(2))
-
-
-def test_sample_command_prints_prime_and_text(trained, capsys):
-    argv = ["sample", str(trained / "model.npz"), "--length", "40", "--temperature", "0.8", "--prime", "ROMEO:",
-            "--seed", "3"]
-    status, out, _ = run(argv, capsys)
-    assert status == 0
-    assert out.startswith("ROMEO:") and len(out) == len("ROMEO:") + 40 + 1
-    assert run(argv, capsys)[1] == out
-
-
-@pytest.mark.parametrize("argv, message", [
-    (["train", "text", "--data", "{missing}", "--out", "{out}"], "no such text file"),
-    (["train", "text", "--data", "{empty}", "--out", "{out}"], "is empty"),
-    (["sample", "{model}", "--prime", "\u2603"], "outside the vocabulary"),
-    (["sample", "{model}", "--length", "0"], "--length must be a positive integer"),
-    (["sample", "{model}", "--length", "-3"], "--length must be a positive integer"),
-    (["sample", "{model}", "--temperature", "-0.5"], "temperature must be"),
-    (["sample", "{missing}"], "no such model file"),
-    (["evaluate", "{model}", "--data", "{missing}"], "no such text file"),
-    (["evaluate", "{model}", "--data", "{empty}"], "is empty"),
-    (["evaluate", "{model}", "--data", "{foreign}"], "not in the model's vocabulary"),
-])
-def test_bad_input_exits_2_with_a_message(argv, message, trained, tmp_path, capsys):
-    (tmp_path / "empty.txt").write_text("")
-    (tmp_path / "foreign.txt").write_text("\u00e9\u00e8" * 20, encoding="utf-8")
-    paths = {"missing": str(tmp_path / "missing.txt"), "empty": str(tmp_path / "empty.txt"),
-             "foreign": str(tmp_path / "foreign.txt"), "model": str(trained / "model.npz"),
-             "out": str(tmp_path / "out")}
-    status, _, err = run([item.format(**paths) for item in argv], capsys)
-    assert status == 2
-    assert err.startswith("numrnn: error: ") and message in err
-    assert "Traceback" not in err

@@ -86,8 +86,8 @@ def test_missing_matplotlib_says_how_to_install_it(monkeypatch, tmp_path):
 def test_importing_numrnn_does_not_import_matplotlib():
     import subprocess
 
-    code = ("import sys, numrnn, numrnn.cli, numrnn.apps.tasks, numrnn.apps.runs, numrnn.apps.forecast, "
-            "numrnn.apps.gradcheck, numrnn.data; print('matplotlib' in sys.modules)")
+    code = ("import sys, numrnn, numrnn.cli.main, numrnn.apps.tasks, numrnn.apps.runs, numrnn.apps.forecast, "
+            "numrnn.apps.gradcheck, numrnn.apps.charlm, numrnn.data; print('matplotlib' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             env={"PYTHONPATH": ":".join(sys.path), "PATH": ""}, timeout=60)
     assert result.stdout.strip() == "False", result.stderr

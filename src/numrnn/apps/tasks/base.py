@@ -19,7 +19,7 @@ from ...schedules import Schedule
 from .. import plots
 from ..callbacks import StepGradientRecorder
 
-__all__ = ["Task", "PRESETS", "COMMON_SETTINGS", "resolve_settings", "make_optimizer", "fit"]
+__all__ = ["Task", "PRESETS", "COMMON_SETTINGS", "LR_SCHEDULES", "resolve_settings", "make_optimizer", "fit"]
 
 PRESETS = ("default", "tutorial")
 
@@ -35,7 +35,7 @@ class Task:
     """What every task shares: the usual RNN + Dense model built from settings, and the common plots."""
 
     name = ""
-    title = ""
+    title = ""  # one line: what the task asks, as the command line's help says it
     target = ""
     classification = False
     input_size = None

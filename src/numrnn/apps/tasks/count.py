@@ -19,7 +19,7 @@ __all__ = ["CountTask", "is_scalar_rnn"]
 
 class CountTask(Task):
     name = "count"
-    title = "count the ones (tutorial 003)"
+    title = "count the ones in a binary sequence (tutorial 003)"
     target = "|prediction - count| < 0.01 at lengths 10, 100 and 1000"
     input_size, output_size = 1, 1
     test_lengths = (10, 100, 1000)

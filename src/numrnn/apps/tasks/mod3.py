@@ -12,7 +12,7 @@ __all__ = ["Mod3Task", "normal_init"]
 
 class Mod3Task(Task):
     name = "mod3"
-    title = "next symbol mod 3 (tutorial 001)"
+    title = "predict (x_t + 1) mod 3 at every step (tutorial 001)"
     target = "100% accuracy on new sequences of length T and 5T"
     classification = True
     input_size, output_size = 3, 3

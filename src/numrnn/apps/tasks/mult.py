@@ -14,7 +14,7 @@ __all__ = ["MultSeriesTask"]
 
 class MultSeriesTask(Task):
     name = "mult-series"
-    title = "multiplication series s, 2s, ..., 10s (tutorial 000)"
+    title = "predict the next element of s, 2s, ..., 10s and an end marker (tutorial 000)"
     target = "100% accuracy at every step, end marker included"
     classification = True
     input_size = output_size = data.MULT_SERIES_CLASSES

@@ -17,7 +17,7 @@ __all__ = ["SineTask"]
 
 class SineTask(Task):
     name = "sine"
-    title = "next value of sin(x) (tutorial 002)"
+    title = "predict the next value of sin(x) from 50 (tutorial 002)"
     target = "RMSE < 0.002 on windows from x >= 1000"
     input_size, output_size = 1, 1
     test_start, test_windows = 1000, 200
