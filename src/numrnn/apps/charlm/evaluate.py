@@ -45,21 +45,26 @@ def evaluate_ids(model, ids, streams=1, warmup=100, chunk_size=None, replicas=No
     columns = np.minimum(columns, count - 1)  # past its stop a row reads padding, never counted
     inputs, targets = ids[columns], ids[columns + 1]
     if not replicas or pool is None:
-        return nll_rows(model, inputs, targets, counted, chunk_size) / count
+        with threads.for_model(model, streams):
+            return nll_rows(model, inputs, targets, counted, chunk_size) / count
     shares = [rows for rows in np.array_split(np.arange(streams), len(replicas)) if rows.size]
-    futures = [pool.submit(nll_rows, replica, inputs[rows], targets[rows], counted[rows], chunk_size)
-               for replica, rows in zip(replicas, shares)]
-    return sum(future.result() for future in futures) / count
+    # the BLAS threads are set here, in the calling thread, for the whole pool: numrnn.threads' limits are the
+    # process's, and a worker thread setting and restoring them would undo another's
+    with threads.for_model(model, streams, workers=len(shares)):
+        futures = [pool.submit(nll_rows, replica, inputs[rows], targets[rows], counted[rows], chunk_size)
+                   for replica, rows in zip(replicas, shares)]
+        return sum(future.result() for future in futures) / count
 
 
 def nll_rows(model, inputs, targets, counted, chunk_size=None):
     """Sum of -log p(target) over the `counted` positions of rows of ids (rows, width) read in parallel, in
-    chunks with the state carried; the model's recurrent layers get back their state afterwards."""
+    chunks with the state carried; the model's recurrent layers get back their state afterwards. The caller sets
+    the BLAS threads (evaluate_ids does)."""
     rows, width = inputs.shape
     chunk_size = chunk_size or max(32, min(2048, 8192 // rows))
     total = 0.0
     model.eval()
-    with threads.for_model(model, rows), model.streaming(), model.inference():
+    with model.streaming(), model.inference():
         for begin in range(0, width, chunk_size):
             window = slice(begin, begin + chunk_size)
             logits = model.forward(inputs[:, window])  # (T, B, V): a batch with a time axis runs time-major
