@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Characters per second drawn by numrnn.text.generate (one forward call per character, the way sampling runs).
+"""Characters per second drawn by numrnn.apps.charlm.generate (one forward call per character, the way sampling runs).
 
 Run by hand (this is not a test):
 
@@ -19,7 +19,7 @@ from _setup import THREADS as _THREADS  # first: fixes BLAS threads and puts src
 import numpy as np  # noqa: E402
 
 import numrnn  # noqa: E402
-from numrnn import text  # noqa: E402
+from numrnn.apps import charlm  # noqa: E402
 
 
 def main():
@@ -37,15 +37,15 @@ def main():
         model, name = numrnn.load(args.model), args.model
     else:
         numrnn.seed(0)
-        vocab = text.build_vocab(text.read_text(text.default_corpus()))
-        model = text.build_model(len(vocab), cell=args.cell, hidden=args.hidden, layers=args.layers)
+        vocab = charlm.build_vocab(charlm.read_text(charlm.default_corpus()))
+        model = charlm.build_model(len(vocab), cell=args.cell, hidden=args.hidden, layers=args.layers)
         model.vocab = vocab
         name = f"fresh {args.cell.upper()}, {args.layers} x {args.hidden}, vocabulary {len(vocab)}"
-    text.generate(model, 50, temperature=0.8, prime="ROMEO:", seed=0)  # warm up
+    charlm.generate(model, 50, temperature=0.8, prime="ROMEO:", seed=0)  # warm up
     rates = []
     for run in range(args.runs):
         start = time.perf_counter()
-        text.generate(model, args.length, temperature=0.8, prime="ROMEO:", seed=run)
+        charlm.generate(model, args.length, temperature=0.8, prime="ROMEO:", seed=run)
         rates.append(args.length / (time.perf_counter() - start))
     print(f"| model | chars/s (median of {args.runs} x {args.length}) | fastest | slowest | BLAS threads |")
     print("|---|---:|---:|---:|---:|")

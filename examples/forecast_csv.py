@@ -9,7 +9,7 @@ import tempfile
 
 import numpy as np
 
-from numrnn import recipes
+from numrnn.apps import forecast
 
 rng = np.random.default_rng(0)
 days = np.arange(400)
@@ -19,6 +19,6 @@ with open(path, "w") as stream:
     stream.write("day,temperature\n")
     stream.writelines(f"{d},{v:.4f}\n" for d, v in zip(days, values))
 
-run = recipes.train_csv(path, "temperature", window=30)
+run = forecast.train_csv(path, "temperature", window=30)
 print(run.summary())
-print("next 5 values:", np.round(recipes.forecast(run.model, values, 5), 3))
+print("next 5 values:", np.round(forecast.forecast(run.model, values, 5), 3))

@@ -5,23 +5,12 @@ come from x >= 1000, a stretch of the wave the model never saw.
 
     PYTHONPATH=src python examples/sine.py
 """
-import math
-
 import numpy as np
 
 import numrnn
 from numrnn import data
-
-
-class CosineDecay:
-    """A fit callback: lr goes from lr0 down towards 0 along half a cosine."""
-
-    def __init__(self, optimizer, epochs):
-        self.optimizer, self.epochs, self.lr0 = optimizer, epochs, optimizer.lr
-
-    def on_epoch_begin(self, epoch):
-        self.optimizer.lr = self.lr0 * 0.5 * (1 + math.cos(math.pi * epoch / self.epochs))
-
+from numrnn.callbacks import LearningRateScheduler
+from numrnn.schedules import Schedule
 
 numrnn.seed(0)
 X, y = data.sine(500, start=0)              # X (500, 50, 1), y (500, 1)
@@ -32,7 +21,7 @@ model = numrnn.Sequential([numrnn.RNN(1, 32, return_sequences=False), numrnn.Den
                           optimizer=numrnn.Adam(lr=0.01))
 epochs = 150
 model.fit(X, y, epochs=epochs, batch_size=16, validation_data=(X_val, y_val), seed=0,
-          callbacks=[CosineDecay(model.optimizer, epochs)])
+          callbacks=[LearningRateScheduler(Schedule("cosine"))])  # lr from 0.01 down towards 0 along half a cosine
 
 rmse = float(np.sqrt(np.mean((model.predict(X_test) - y_test) ** 2)))
 print(f"RMSE on windows from x >= 1000: {rmse:.2e}")

@@ -1,6 +1,6 @@
 """python -m numrnn: the numrnn command line (see numrnn.cli)."""
 import sys
 
-from .cli import main
+from .cli.main import main
 
 sys.exit(main())

@@ -20,7 +20,7 @@ import sys
 import warnings
 
 from .io.format import write_model
-from .io.load import restore_checkpoint
+from .io.schema import restore_checkpoint
 from .schedules import Schedule
 
 __all__ = ["Callback", "ModelCheckpoint", "BackupAndRestore", "EarlyStopping", "TerminateOnNaN",

@@ -1,5 +1,5 @@
 """The built-in datasets: shapes, dtypes, seeds that reproduce, and targets that follow the task's rule.
-Also the CSV column reader and the windowing that forecasting uses."""
+(The CSV column reader and the windowing that forecasting uses: tests/apps/test_forecast_series.py.)"""
 import numpy as np
 import pytest
 
@@ -126,58 +126,3 @@ def test_sizes_must_be_positive_integers(bad):
 def test_a_seed_must_be_an_integer():
     with pytest.raises(TypeError, match="seed must be an integer"):
         data.mod3(5, seed="zero")
-
-
-# -- CSV columns and windows ------------------------------------------------------------------------------------------
-
-def write(tmp_path, text, name="series.csv"):
-    path = tmp_path / name
-    path.write_text(text)
-    return path
-
-
-def test_read_column_by_name_and_by_index(tmp_path):
-    path = write(tmp_path, "day,value\n1,0.5\n2,1.5\n\n3,-2\n")
-    np.testing.assert_array_equal(data.read_column(path, "value"), [0.5, 1.5, -2.0])
-    np.testing.assert_array_equal(data.read_column(path, 0), [1.0, 2.0, 3.0])
-
-
-def test_read_column_missing_file(tmp_path):
-    with pytest.raises(FileNotFoundError, match="no such data file"):
-        data.read_column(tmp_path / "nope.csv", "value")
-
-
-def test_read_column_lists_the_available_columns(tmp_path):
-    path = write(tmp_path, "day,value\n1,2\n")
-    with pytest.raises(ValueError, match="no column 'price'; available columns: 'day', 'value'"):
-        data.read_column(path, "price")
-
-
-def test_read_column_names_the_row_of_a_non_number(tmp_path):
-    path = write(tmp_path, "day,value\n1,2\n2,n/a\n")
-    with pytest.raises(ValueError, match="row 3 has 'n/a'"):
-        data.read_column(path, "value")
-
-
-def test_read_column_rejects_an_empty_cell_and_infinity(tmp_path):
-    with pytest.raises(ValueError, match="row 2 has an empty cell"):
-        data.read_column(write(tmp_path, "a,b\n1,\n"), "b")
-    with pytest.raises(ValueError, match="finite"):
-        data.read_column(write(tmp_path, "a\ninf\n", "inf.csv"), "a")
-
-
-def test_read_column_of_an_empty_file(tmp_path):
-    with pytest.raises(ValueError, match="empty"):
-        data.read_column(write(tmp_path, ""), "a")
-
-
-def test_windows_pair_each_run_with_the_next_value():
-    X, y = data.windows(np.arange(6.0), 3)
-    assert X.shape == (3, 3, 1) and y.shape == (3, 1)
-    np.testing.assert_array_equal(X[1, :, 0], [1, 2, 3])
-    np.testing.assert_array_equal(y[:, 0], [3, 4, 5])
-
-
-def test_windows_need_more_values_than_the_window():
-    with pytest.raises(ValueError, match="at least 6 values, got 5"):
-        data.windows(np.arange(5.0), 5)

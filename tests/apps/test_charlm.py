@@ -1,5 +1,5 @@
-"""numrnn.text: vocabulary, 90/10 split, chunked streams for truncated BPTT, training, evaluation and sampling, and the
-`numrnn train text` / `sample` / `evaluate --data` commands."""
+"""numrnn.apps.charlm: vocabulary, 90/10 split, chunked streams for truncated BPTT, training, evaluation and sampling.
+(The commands that run them: tests/cli/test_cli_text.py; the trained model both use: tests/conftest.py.)"""
 import json
 import math
 import time
@@ -8,72 +8,48 @@ import numpy as np
 import pytest
 
 import numrnn
-from numrnn import cli, text
+from numrnn.apps import charlm
 
 TINY = {"hidden": 16, "layers": 1, "embedding_size": 8, "batch": 4, "steps": 10, "val_every": 0.5,
         "val_streams": 4, "threads": 1, "seed": 0}
 
 
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    path = tmp_path_factory.mktemp("corpus") / "tiny.txt"
-    path.write_text(text.read_text(text.default_corpus())[:3000], encoding="utf-8")
-    return path
-
-
-@pytest.fixture(scope="module")
-def trained(corpus, tmp_path_factory):
-    """A tiny model trained for 1.5 s through the command line, as a user would."""
-    out = tmp_path_factory.mktemp("run")
-    status = cli.main(["train", "text", "--data", str(corpus), "--out", str(out), "--time-budget", "1.5",
-                       "--hidden", "16", "--layers", "1", "--embedding-size", "8", "--batch", "4", "--steps", "10",
-                       "--val-every", "0.5", "--val-streams", "4", "--quiet"])
-    assert status == 0
-    return out
-
-
-def run(argv, capsys):
-    status = cli.main(argv)
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
-
-
 # -- data ----------------------------------------------------------------------------------------------------------
 
 def test_default_corpus_is_shipped_tiny_shakespeare():
-    content = text.read_text(text.default_corpus())
+    content = charlm.read_text(charlm.default_corpus())
     assert len(content) == 1115394
     assert content.startswith("First Citizen:")
 
 
 def test_vocabulary_is_the_sorted_characters_whatever_their_order():
-    assert text.build_vocab("hello world") == [" ", "d", "e", "h", "l", "o", "r", "w"]
-    assert text.build_vocab("dlrow olleh") == text.build_vocab("hello world")
+    assert charlm.build_vocab("hello world") == [" ", "d", "e", "h", "l", "o", "r", "w"]
+    assert charlm.build_vocab("dlrow olleh") == charlm.build_vocab("hello world")
 
 
 def test_encode_and_decode_round_trip_and_unknown_characters_are_named():
-    vocab = text.build_vocab("abc\n")
-    ids = text.encode("cab\n", vocab)
+    vocab = charlm.build_vocab("abc\n")
+    ids = charlm.encode("cab\n", vocab)
     assert ids.tolist() == [3, 1, 2, 0]
-    assert text.decode(ids, vocab) == "cab\n"
+    assert charlm.decode(ids, vocab) == "cab\n"
     with pytest.raises(ValueError, match=r"not in the model's vocabulary.*'z'"):
-        text.encode("abz", vocab)
+        charlm.encode("abz", vocab)
 
 
 def test_split_is_first_90_percent_then_last_10():
     ids = np.arange(1000)
-    train, val = text.split_ids(ids)
+    train, val = charlm.split_ids(ids)
     assert len(train) == 900 and len(val) == 100
     np.testing.assert_array_equal(np.concatenate([train, val]), ids)
 
 
 def test_streams_cover_the_text_in_order_and_chunks_walk_them_consecutively():
     ids = np.arange(103)
-    inputs, targets = text.make_streams(ids, batch=4)  # 4 streams of (103 - 1) // 4 = 25
+    inputs, targets = charlm.make_streams(ids, batch=4)  # 4 streams of (103 - 1) // 4 = 25
     assert inputs.shape == targets.shape == (4, 25)
     np.testing.assert_array_equal(inputs.reshape(-1), ids[:100])  # stream b is the b-th consecutive slice
     np.testing.assert_array_equal(targets, inputs + 1)  # the next character
-    pieces = list(text.iterate_chunks(inputs, targets, steps=10))
+    pieces = list(charlm.iterate_chunks(inputs, targets, steps=10))
     assert [x.shape[1] for x, _ in pieces] == [10, 10, 5]
     np.testing.assert_array_equal(np.concatenate([x for x, _ in pieces], axis=1), inputs)
     np.testing.assert_array_equal(np.concatenate([y for _, y in pieces], axis=1), targets)
@@ -81,14 +57,14 @@ def test_streams_cover_the_text_in_order_and_chunks_walk_them_consecutively():
 
 def test_too_few_characters_for_the_batch_is_refused():
     with pytest.raises(ValueError, match="too few for 64 streams"):
-        text.make_streams(np.arange(30), batch=64)
+        charlm.make_streams(np.arange(30), batch=64)
 
 
 # -- evaluation and prediction ---------------------------------------------------------------------------------------
 
 def test_predict_on_ids_gives_next_character_probabilities(trained):
     model = numrnn.load(trained / "model.npz")
-    ids = text.encode("First Citizen:\nBefore we proceed", model.vocab)
+    ids = charlm.encode("First Citizen:\nBefore we proceed", model.vocab)
     probs = model.predict(ids[None, :])
     assert probs.shape == (1, len(ids), len(model.vocab))
     np.testing.assert_allclose(probs.sum(axis=-1), 1.0, atol=1e-5)
@@ -96,12 +72,12 @@ def test_predict_on_ids_gives_next_character_probabilities(trained):
 
 def test_evaluation_is_the_mean_negative_log_probability_predict_gives(trained, corpus):
     model = numrnn.load(trained / "model.npz")
-    _, val = text.split_ids(text.encode(corpus.read_text(encoding="utf-8"), model.vocab))
+    _, val = charlm.split_ids(charlm.encode(corpus.read_text(encoding="utf-8"), model.vocab))
     probs = model.predict(val[None, :-1], chunk_size=64)  # chunked with the state carried, as for long texts
     expected = -np.log(np.take_along_axis(probs[0], val[1:, None], axis=-1)).mean()
-    assert text.evaluate_ids(model, val, chunk_size=37) == pytest.approx(expected, abs=1e-5)
+    assert charlm.evaluate_ids(model, val, chunk_size=37) == pytest.approx(expected, abs=1e-5)
     # the parallel slices with warm-up used during training are a close estimate
-    assert text.evaluate_ids(model, val, streams=5, warmup=50) == pytest.approx(expected, abs=0.05)
+    assert charlm.evaluate_ids(model, val, streams=5, warmup=50) == pytest.approx(expected, abs=0.05)
 
 
 # -- training ----------------------------------------------------------------------------------------------------------
@@ -121,13 +97,13 @@ def test_training_writes_the_model_and_a_history_with_nats_and_bits(trained):
 
 def test_time_budget_stops_training(corpus):
     began = time.perf_counter()
-    _, history = text.train(corpus.read_text(encoding="utf-8"), log=None, time_budget=1.0, epochs=10_000, **TINY)
+    _, history = charlm.train(corpus.read_text(encoding="utf-8"), log=None, time_budget=1.0, epochs=10_000, **TINY)
     assert history["final"]["train_seconds"] < 1.5
     assert time.perf_counter() - began < 5
 
 
 def test_the_best_model_is_kept(corpus, tmp_path):
-    model, history = text.train(corpus.read_text(encoding="utf-8"), out=tmp_path, log=None, time_budget=1.0, **TINY)
+    model, history = charlm.train(corpus.read_text(encoding="utf-8"), out=tmp_path, log=None, time_budget=1.0, **TINY)
     best = min(record["val_loss"] for record in history["validation"])
     saved = numrnn.load(tmp_path / "model.npz")
     assert saved.extra["text"]["validation"]["val_loss"] == best
@@ -137,7 +113,7 @@ def test_the_best_model_is_kept(corpus, tmp_path):
 
 @pytest.mark.parametrize("cell, input", [("gru", "onehot"), ("rnn", "embedding")])
 def test_other_cells_and_one_hot_input_train(corpus, cell, input):
-    model, history = text.train(corpus.read_text(encoding="utf-8"), log=None, time_budget=0.5, cell=cell,
+    model, history = charlm.train(corpus.read_text(encoding="utf-8"), log=None, time_budget=0.5, cell=cell,
                                 input=input, **TINY)
     assert type(model.layers[1]).__name__ == cell.upper()
     assert math.isfinite(history["final"]["val_loss"])
@@ -147,29 +123,72 @@ def test_two_worker_threads_give_the_gradient_of_the_whole_batch(corpus):
     """Two workers, each on half the streams, take the same steps as one worker on all of them."""
     content = corpus.read_text(encoding="utf-8")
     options = {**TINY, "epochs": 1, "val_every": 1e9, "lr_schedule": "constant", "dtype": "float64"}
-    one, _ = text.train(content, log=None, **options)
-    two, _ = text.train(content, log=None, **{**options, "threads": 2})
+    one, _ = charlm.train(content, log=None, **options)
+    two, _ = charlm.train(content, log=None, **{**options, "threads": 2})
     for name, value in one.state_dict().items():
         np.testing.assert_allclose(two.state_dict()[name], value, rtol=0, atol=1e-9, err_msg=name)
+
+
+def test_training_reports_every_step_to_its_callbacks(corpus):
+    """What a progress bar needs: the length of the run before it starts, then each step's loss."""
+    seen = {"steps": []}
+
+    class Recorder(numrnn.callbacks.Callback):
+        def set_params(self, params):
+            seen["params"] = params
+
+        def on_batch_end(self, batch, logs=None):
+            seen["steps"].append((batch, logs["loss"], logs["smoothed_loss"]))
+
+        def on_train_end(self, logs=None):
+            seen["ended"] = True
+
+    _, history = charlm.train(corpus.read_text(encoding="utf-8"), log=None, callbacks=[Recorder()],
+                              **{**TINY, "epochs": 1, "val_every": 1e9})
+    assert seen["params"]["epochs"] == 1 and seen["params"]["time_budget"] is None
+    assert [step for step, _, _ in seen["steps"]] == list(range(history["final"]["steps"]))
+    assert len(seen["steps"]) == seen["params"]["steps"] and seen["ended"]
+    assert all(math.isfinite(loss) and math.isfinite(smoothed) for _, loss, smoothed in seen["steps"])
+
+
+def test_the_learning_rate_follows_the_schedule_to_its_floor(corpus):
+    """lr x Schedule("linear", floor=min_lr_fraction)(progress): at the end of the epochs, close to the floor."""
+    _, history = charlm.train(corpus.read_text(encoding="utf-8"), log=None, lr=0.01, min_lr_fraction=0.25,
+                              **{**TINY, "epochs": 2, "val_every": 1e9})
+    last = history["validation"][-1]
+    steps_per_pass = history["final"]["steps"] // 2
+    progress = (history["final"]["steps"] - 1) / (2 * steps_per_pass)  # the last step's, in characters seen
+    assert last["lr"] == pytest.approx(0.01 * numrnn.schedules.Schedule("linear", floor=0.25)(progress), rel=0.05)
+
+
+def test_evaluation_on_worker_threads_is_the_same_figure(trained, corpus):
+    from concurrent.futures import ThreadPoolExecutor
+
+    model = numrnn.load(trained / "model.npz")
+    _, val = charlm.split_ids(charlm.encode(corpus.read_text(encoding="utf-8"), model.vocab))
+    alone = charlm.evaluate_ids(model, val, streams=6, warmup=20)
+    with ThreadPoolExecutor(2) as pool:
+        shared = charlm.evaluate_ids(model, val, streams=6, warmup=20, replicas=[model, model.clone()], pool=pool)
+    assert shared == pytest.approx(alone, rel=1e-6)
 
 
 # -- sampling ----------------------------------------------------------------------------------------------------------
 
 def test_sampling_is_reproducible_with_a_seed(trained):
     model = numrnn.load(trained / "model.npz")
-    first = text.generate(model, 60, temperature=1.0, prime="First", seed=7)
+    first = charlm.generate(model, 60, temperature=1.0, prime="First", seed=7)
     assert len(first) == 60 and set(first) <= set(model.vocab)
-    assert text.generate(model, 60, temperature=1.0, prime="First", seed=7) == first
-    assert text.generate(model, 60, temperature=1.0, prime="First", seed=8) != first
+    assert charlm.generate(model, 60, temperature=1.0, prime="First", seed=7) == first
+    assert charlm.generate(model, 60, temperature=1.0, prime="First", seed=8) != first
 
 
 def test_temperature_zero_is_greedy(trained):
     model = numrnn.load(trained / "model.npz")
-    greedy = text.generate(model, 5, temperature=0, prime="First", seed=1)
-    assert text.generate(model, 5, temperature=0, prime="First", seed=2) == greedy
+    greedy = charlm.generate(model, 5, temperature=0, prime="First", seed=1)
+    assert charlm.generate(model, 5, temperature=0, prime="First", seed=2) == greedy
     context = "First"
     for character in greedy:  # each character is the argmax of predict on everything before it
-        probs = model.predict(text.encode(context, model.vocab)[None, :])
+        probs = model.predict(charlm.encode(context, model.vocab)[None, :])
         assert model.vocab[int(np.argmax(probs[0, -1]))] == character
         context += character
 
@@ -180,49 +199,5 @@ def test_sampling_leaves_the_models_state_as_it_was(trained):
     model = numrnn.load(trained / "model.npz")
     recurrent = model.layers[1]
     assert recurrent.stateful is True and recurrent.carried_state is None
-    text.generate(model, 5, prime="F")
+    charlm.generate(model, 5, prime="F")
     assert recurrent.stateful is True and recurrent.carried_state is None
-
-
-# -- the command line --------------------------------------------------------------------------------------------------
-
-def test_evaluate_json_prints_nats_and_bits(trained, corpus, capsys):
-    status, out, err = run(["evaluate", str(trained / "model.npz"), "--data", str(corpus), "--json"], capsys)
-    assert status == 0, err
-    result = json.loads(out)
-    assert result["val_loss"] == pytest.approx(json.loads((trained / "history.json").read_text())["final"]["val_loss"],
-                                               abs=1e-4)
-    assert result["bits_per_char"] == pytest.approx(result["val_loss"] / math.log(2))
-
-
-def test_sample_command_prints_prime_and_text(trained, capsys):
-    argv = ["sample", str(trained / "model.npz"), "--length", "40", "--temperature", "0.8", "--prime", "ROMEO:",
-            "--seed", "3"]
-    status, out, _ = run(argv, capsys)
-    assert status == 0
-    assert out.startswith("ROMEO:") and len(out) == len("ROMEO:") + 40 + 1
-    assert run(argv, capsys)[1] == out
-
-
-@pytest.mark.parametrize("argv, message", [
-    (["train", "text", "--data", "{missing}", "--out", "{out}"], "no such text file"),
-    (["train", "text", "--data", "{empty}", "--out", "{out}"], "is empty"),
-    (["sample", "{model}", "--prime", "\u2603"], "outside the vocabulary"),
-    (["sample", "{model}", "--length", "0"], "--length must be a positive integer"),
-    (["sample", "{model}", "--length", "-3"], "--length must be a positive integer"),
-    (["sample", "{model}", "--temperature", "-0.5"], "temperature must be"),
-    (["sample", "{missing}"], "no such model file"),
-    (["evaluate", "{model}", "--data", "{missing}"], "no such text file"),
-    (["evaluate", "{model}", "--data", "{empty}"], "is empty"),
-    (["evaluate", "{model}", "--data", "{foreign}"], "not in the model's vocabulary"),
-])
-def test_bad_input_exits_2_with_a_message(argv, message, trained, tmp_path, capsys):
-    (tmp_path / "empty.txt").write_text("")
-    (tmp_path / "foreign.txt").write_text("\u00e9\u00e8" * 20, encoding="utf-8")
-    paths = {"missing": str(tmp_path / "missing.txt"), "empty": str(tmp_path / "empty.txt"),
-             "foreign": str(tmp_path / "foreign.txt"), "model": str(trained / "model.npz"),
-             "out": str(tmp_path / "out")}
-    status, _, err = run([item.format(**paths) for item in argv], capsys)
-    assert status == 2
-    assert err.startswith("numrnn: error: ") and message in err
-    assert "Traceback" not in err

@@ -8,15 +8,18 @@
     forecast(history, future, path)              a series and its forecast
 
 Each function draws on its own matplotlib Figure (no pyplot, so no global backend or state is touched: the Agg
-canvas writes the PNG) and returns the path written. Without matplotlib they raise ImportError saying how to
-install it; the rest of numrnn never needs it.
+canvas renders the PNG), writes it through numrnn.io.atomic (a crash leaves no half-written image) and returns
+the path written. Without matplotlib they raise ImportError saying how to install it; the rest of numrnn never
+needs it.
 """
 import os
 
 import numpy as np
 
+from ..io.atomic import atomic_write
+
 __all__ = ["require", "loss_curves", "gradient_heatmap", "predictions", "loss_surface", "accuracy_per_step",
-           "forecast"]
+           "forecast", "INSTALL_HINT"]
 
 INSTALL_HINT = "numrnn's plots need matplotlib: pip install 'numrnn[cli]' (or pip install matplotlib)"
 DPI = 100
@@ -42,7 +45,8 @@ def _save(figure, path):
     path = os.fspath(path)
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     FigureCanvasAgg(figure)
-    figure.savefig(path, dpi=DPI, format="png")
+    with atomic_write(path, "wb") as stream:
+        figure.savefig(stream, dpi=DPI, format="png")  # a stream has no suffix to guess the format from
     return path
 
 
@@ -75,12 +79,12 @@ def gradient_heatmap(norms, path, title="Gradient norm reaching each time step")
     gradient shrinks (vanishes) or grows (explodes) as it travels back from the last steps to the first. Zeros,
     the steps a truncated BPTT never reaches, are grey.
     """
-    from matplotlib.colors import LogNorm
-
     norms = np.asarray(norms, dtype=np.float64)
     if norms.ndim != 2 or norms.size == 0:
         raise ValueError(f"norms must be a non-empty (epochs, time steps) matrix, got shape {norms.shape}")
     figure = _figure(10.0, 4.4)
+    from matplotlib.colors import LogNorm
+
     left, right = figure.subplots(1, 2)
     largest = norms.max(axis=1, keepdims=True)
     relative = np.divide(norms, largest, out=np.zeros_like(norms), where=largest > 0)

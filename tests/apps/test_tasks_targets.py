@@ -1,9 +1,9 @@
 """The issue's targets, reached by the default command (`numrnn train TASK`, default seed) of each task.
 
 Each test runs `python -m numrnn train TASK --out DIR` in a subprocess, exactly the user's command (plots and the
-progress bar left out), and reads the metrics it wrote to history.json. The recipes run BLAS on one thread
-(recipes.one_blas_thread); the environment variables below do the same where that limiter is unavailable, since on
-a machine shared with other work a multi-threaded BLAS made these small models up to 20 times slower.
+progress bar left out), and reads the metrics it wrote to history.json. These small models run BLAS on one thread
+(numrnn.threads' policy); the environment variables below do the same where threadpoolctl finds no BLAS to limit,
+since on a machine shared with other work a multi-threaded BLAS made these small models up to 20 times slower.
 """
 import json
 import os

@@ -1,21 +1,23 @@
-"""One numeric column of a CSV file, as a time series for forecasting; the standard library's csv module only.
+"""One numeric column of a CSV file as a time series for forecasting; the standard library's csv module only.
 
-    read_column(path, column)      the column's values in file order, float64 (n,)
-    windows(series, window)        X (n - window, window, 1) of consecutive values, y (n - window, 1) the next one
+    read_column(path, column)                  the column's values in file order, float64 (n,)
+    windows(series, window)                    X (n - window, window, 1) of consecutive values, y (n - window, 1)
+                                               the next one
+    split_series(series, window, fraction)     where training ends: the chronological split and its size checks
 
 The first row is the header. Every problem is a ValueError (FileNotFoundError for a missing file) whose message
 names what is wrong: the available columns, the row (1-based, the header being row 1) of a value that is not a
 number, how many rows a window needs.
 """
-import csv as _csv
+import csv
 import math
 import os
 
 import numpy as np
 
-from .._validate import check_positive_int
+from ..._validate import check_positive_int
 
-__all__ = ["read_column", "windows"]
+__all__ = ["read_column", "windows", "split_series"]
 
 
 def read_column(path, column):
@@ -27,10 +29,10 @@ def read_column(path, column):
         raise ValueError(f"{path} is a folder, not a CSV file")
     try:
         with open(path, newline="", encoding="utf-8-sig") as stream:
-            rows = list(_csv.reader(stream))
+            rows = list(csv.reader(stream))
     except UnicodeDecodeError:
         raise ValueError(f"{path} is not a text CSV file (it is not UTF-8)") from None
-    except _csv.Error as error:
+    except csv.Error as error:
         raise ValueError(f"{path} is not a readable CSV file: {error}") from None
     if not rows or not any(cell.strip() for cell in rows[0]):
         raise ValueError(f"{path} is empty: expected a header row naming the columns")
@@ -75,3 +77,21 @@ def windows(series, window):
         raise ValueError(f"a window of {window} needs at least {window + 1} values, got {series.size}")
     index = np.arange(series.size - window)[:, None] + np.arange(window)[None, :]
     return series[index][:, :, None], series[window:, None]
+
+
+def split_series(series, window, validation_fraction=0.2):
+    """Chronological split: the last `validation_fraction` of the values are validation targets.
+
+    Returns (number of training values, number of validation targets); raises a clear ValueError if there are
+    too few rows for the window.
+    """
+    count = len(series)
+    n_val = max(1, int(round(validation_fraction * count)))
+    n_train = count - n_val
+    needed = window + 1 + n_val
+    if n_train < window + 1:
+        minimum = int(math.ceil((window + 2) / (1 - validation_fraction)))
+        raise ValueError(f"too few rows for a window of {window}: the column has {count} values, and training "
+                         f"needs more than {window} of them before the last {int(100 * validation_fraction)}% "
+                         f"kept for validation (at least {max(minimum, needed)} rows)")
+    return n_train, n_val

@@ -1,4 +1,4 @@
-"""numrnn.plots: every plot writes a non-empty PNG, leaves pyplot's global state alone, and a missing matplotlib
+"""numrnn.apps.plots: every plot writes a non-empty PNG, leaves pyplot's global state alone, and a missing matplotlib
 gives an ImportError that says how to install it."""
 import sys
 
@@ -7,8 +7,8 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-from numrnn import plots  # noqa: E402
-from numrnn.recipes import TASKS  # noqa: E402
+from numrnn.apps import plots  # noqa: E402
+from numrnn.apps.tasks import TASKS  # noqa: E402
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -54,7 +54,7 @@ def test_loss_surface_of_the_count_task(tmp_path):
     X = np.random.default_rng(0).integers(0, 2, (20, 10, 1)).astype(float)
     y = X.sum(axis=1)
     path = [(-1.5, 2.0), (-1.0, 1.5), (0.5, 1.1), (1.0, 1.0)]
-    w_x, w_rec, loss = TASKS["count"].loss_surface(X, y, path, size=41)
+    w_x, w_rec, loss = TASKS.get("count").loss_surface(X, y, path, size=41)
     assert loss.shape == (41, 41)
     i, j = np.argmin(np.abs(w_rec - 1.0)), np.argmin(np.abs(w_x - 1.0))
     assert loss[i, j] == pytest.approx(0.0, abs=0.05 * loss.mean())  # the minimum is at (1, 1)
@@ -86,7 +86,22 @@ def test_missing_matplotlib_says_how_to_install_it(monkeypatch, tmp_path):
 def test_importing_numrnn_does_not_import_matplotlib():
     import subprocess
 
-    code = "import sys, numrnn, numrnn.cli, numrnn.recipes, numrnn.data; print('matplotlib' in sys.modules)"
+    code = ("import sys, numrnn, numrnn.cli.main, numrnn.apps.tasks, numrnn.apps.runs, numrnn.apps.forecast, "
+            "numrnn.apps.gradcheck, numrnn.apps.charlm, numrnn.data; print('matplotlib' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             env={"PYTHONPATH": ":".join(sys.path), "PATH": ""}, timeout=60)
     assert result.stdout.strip() == "False", result.stderr
+
+
+def test_a_plot_that_fails_midway_leaves_no_file(tmp_path, monkeypatch):
+    """PNGs are written through numrnn.io.atomic: a failure while drawing leaves neither the file nor a
+    temporary one."""
+    from matplotlib.figure import Figure
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(Figure, "savefig", fail)
+    with pytest.raises(RuntimeError, match="disk full"):
+        plots.loss_curves({"loss": [1.0, 0.5]}, tmp_path / "loss.png")
+    assert list(tmp_path.iterdir()) == []

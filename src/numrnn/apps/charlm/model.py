@@ -1,0 +1,45 @@
+"""The character model: it reads character ids and predicts the next character at every step.
+
+    Embedding(V, E) -> LSTM / GRU / RNN(E, H, num_layers) -> Dense(H, V), softmax cross-entropy, Adam   (embedding)
+    OneHot(V)       -> LSTM / GRU / RNN(V, H, num_layers) -> Dense(H, V)                                (onehot)
+
+The vocabulary (the characters in id order) is kept in model.vocab and saved with the model.
+"""
+from ...layers import LAYERS, Dense, Embedding, OneHot
+from ...model import Sequential
+from ...optimizers import Adam
+
+__all__ = ["CELLS", "INPUTS", "build_model", "text_vocab"]
+
+#: the recurrent layers a character model may use, by the name `--cell` takes
+CELLS = ("lstm", "gru", "rnn")
+#: how the ids reach the recurrent layer: a learned embedding or one-hot vectors
+INPUTS = ("embedding", "onehot")
+
+
+def build_model(vocab_size, cell="lstm", input="embedding", embedding_size=64, hidden=256, layers=2, dropout=0.0,
+                lr=3e-3, clip=5.0, dtype="float32"):
+    """Embedding(V, E) or OneHot(V) -> cell(., hidden, layers) -> Dense(hidden, V), cross-entropy, Adam."""
+    if input not in INPUTS:
+        raise ValueError(f"input must be 'embedding' or 'onehot', got {input!r}")
+    if cell not in CELLS:
+        raise ValueError(f"cell must be one of {list(CELLS)}, got {cell!r}")
+    recurrent = LAYERS.get(cell.upper())
+    if input == "embedding":
+        first, features = Embedding(vocab_size, embedding_size, dtype=dtype), embedding_size
+    else:
+        first, features = OneHot(vocab_size, dtype=dtype), vocab_size
+    return Sequential([first, recurrent(features, hidden, num_layers=layers, dropout=dropout, dtype=dtype),
+                       Dense(hidden, vocab_size, dtype=dtype)],
+                      loss="cross_entropy", optimizer=Adam(lr=lr), clip_norm=clip or None)
+
+
+def text_vocab(model):
+    """The model's vocabulary as a list, after checking that the model reads character ids; ValueError if not."""
+    vocab = getattr(model, "vocab", None)
+    if not vocab:
+        raise ValueError("the model has no vocabulary: it was not trained by `numrnn train text`")
+    first = model.layers[0]
+    if not isinstance(first, (Embedding, OneHot)):
+        raise ValueError(f"the model does not read character ids (its first layer is {type(first).__name__})")
+    return list(vocab)

@@ -1,0 +1,68 @@
+"""Data parallelism on threads: the gradient of one batch of streams, computed in shares side by side.
+
+The B streams are split into `count` shares. The model and count - 1 copies of it (model.clone()) each run
+compute_gradients on their share of every chunk, on a thread pool (NumPy releases the GIL in its products). The
+batch's gradient is the shares' gradients averaged with weights n_k / B (each share's loss is its own mean), put
+into the model's `grads`; the model's apply_gradients then clips and steps once, and `sync` copies the new weights
+into the copies. One worker is the model alone, with no pool.
+"""
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from .corpus import iterate_chunks
+
+__all__ = ["Workers"]
+
+
+class Workers:
+    """The model and its copies, each with its share of the streams (inputs, targets: (B, n) ids, checked)."""
+
+    def __init__(self, model, inputs, targets, count):
+        count = min(count, inputs.shape[0])
+        rows = np.array_split(np.arange(inputs.shape[0]), count)
+        #: each worker's fraction of the streams: its weight in the batch's gradient and loss
+        self.shares = [len(r) / inputs.shape[0] for r in rows]
+        self.parts = [(np.ascontiguousarray(inputs[r]), np.ascontiguousarray(targets[r])) for r in rows]
+        self.model = model
+        self.models = [model] + [model.clone() for _ in range(count - 1)]
+        self.pool = ThreadPoolExecutor(count, thread_name_prefix="numrnn-text") if count > 1 else None
+
+    @property
+    def count(self):
+        return len(self.models)
+
+    def chunks(self, steps):
+        """Per chunk of `steps` columns, in order: one (x, y) per worker, its share of the chunk."""
+        return zip(*(iterate_chunks(x, y, steps) for x, y in self.parts))
+
+    def compute_gradients(self, chunk):
+        """The batch's loss; its gradient is left in the model's `grads` (no weight moves)."""
+        if self.pool is None:
+            x, y = chunk[0]
+            return self.model.compute_gradients(x, y, checked=True)
+        futures = [self.pool.submit(worker.compute_gradients, x, y, checked=True)
+                   for worker, (x, y) in zip(self.models, chunk)]
+        losses = [future.result() for future in futures]
+        for name, grad in self.model.grads.items():  # the batch's gradient: the shares' means, weighted
+            grad *= self.shares[0]
+            for worker, share in zip(self.models[1:], self.shares[1:]):
+                grad += share * worker.grads[name]
+        return sum(share * value for share, value in zip(self.shares, losses))
+
+    def sync(self):
+        """Copy the model's weights into the copies (after each step)."""
+        weights = self.model.params
+        for worker in self.models[1:]:
+            for name, value in worker.params.items():
+                np.copyto(value, weights[name])
+
+    def reset_states(self):
+        """Every worker's recurrent layers start the next chunk from zeros (a new pass over the streams)."""
+        for worker in self.models:
+            worker.reset_states()
+
+    def close(self):
+        if self.pool is not None:
+            self.pool.shutdown()
+            self.pool = None

@@ -1,0 +1,67 @@
+"""The tutorial tasks, in our settings and in the tutorial's, and the recipe that trains any of them.
+
+    run = tasks.train("sine")                            # our default recipe; preset="tutorial" for the tutorial's
+    run.metrics["test_rmse"], run.model, run.history     # what it reached, the trained Sequential, numrnn's History
+    run.step_gradients                                   # (epochs, T): mean norm of the gradient reaching step t
+    tasks.evaluate(model, "sine")                        # the metrics of a trained model on fresh test data
+
+TASKS is the registry of tasks (numrnn.registry.Registry): the command line lists its choices from it, and a task
+of your own joins with TASKS.register(MyTask()).
+"""
+import numpy as np
+
+from ...random import seed as seed_numrnn
+from ...registry import Registry
+from ..callbacks import ParameterPath
+from ..runs import Run
+from .base import PRESETS, Task, fit, resolve_settings
+from .count import CountTask
+from .mod3 import Mod3Task
+from .mult import MultSeriesTask
+from .sine import SineTask
+
+__all__ = ["TASKS", "PRESETS", "Task", "get_task", "train", "evaluate", "resolve_settings"]
+
+TASKS = Registry("task")
+for _task in (CountTask(), Mod3Task(), SineTask(), MultSeriesTask()):
+    TASKS.register(_task)
+
+
+def get_task(name):
+    """The task registered under `name` (a Task is returned as it is); ValueError listing the tasks."""
+    if isinstance(name, Task):
+        return name
+    return TASKS.get(name)
+
+
+def train(task, preset="default", overrides=None, callbacks=()):
+    """Train `task` ("count", "mod3", "sine", "mult-series") with its recipe; returns a Run.
+
+    overrides: settings to change (None values are ignored), e.g. {"hidden": 64, "epochs": 10}.
+    callbacks: more fit callbacks (a progress bar).
+    """
+    task = get_task(task)
+    settings = resolve_settings(task, preset, overrides)
+    seed_numrnn(settings["seed"])
+    data = task.datasets(settings)
+    model = task.build(settings)
+    task.initialize(model, settings)
+    names = task.path_names(model)
+    path = ParameterPath(model.layers[0].params, names) if names else None
+    history, seconds, step_gradients = fit(model, settings, data["train"], data["validation"], callbacks,
+                                           recorders=[path] if path else [])
+    metrics = task.metrics(model, settings, data)
+    return Run(task, preset, settings, model, history, metrics, seconds, step_gradients, path=path, data=data)
+
+
+def evaluate(model, task, settings=None, seed=None):
+    """The task's metrics for a trained model on freshly generated test data (seed: which data; default the one
+    the model was trained with)."""
+    task = get_task(task)
+    task.check_model(model)
+    base = task.settings("default")
+    base.update(settings or {})
+    if seed is not None:
+        base["seed"] = seed
+    base["dtype"] = np.dtype(model.dtype).name
+    return task.metrics(model, base)

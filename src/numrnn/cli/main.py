@@ -1,0 +1,229 @@
+"""`numrnn`: the one parser of every command, and the dispatch to the module that runs it.
+
+    numrnn train count|mod3|sine|mult-series --out DIR [--preset tutorial] [--hidden N ...]    train.py
+    numrnn train csv --data FILE --column NAME --window N --out DIR                            train.py
+    numrnn train text [--data FILE] [--out DIR] [--time-budget SECONDS] ...                    text.py
+    numrnn evaluate MODEL --task TASK  |  numrnn evaluate MODEL --data FILE (text models)       models.py, text.py
+    numrnn predict MODEL --input FILE [--output FILE]  |  numrnn info MODEL                     models.py
+    numrnn forecast MODEL --data FILE --steps K [--column NAME] [--out DIR]                     forecast.py
+    numrnn sample MODEL [--length N] [--temperature T] [--prime TEXT] [--seed S]               text.py
+    numrnn gradcheck [--cell rnn] [--nonlinearity tanh] [--layers 2] [--bptt-truncate K] ...   gradcheck.py
+
+Every choice is listed from where it is defined (the task, optimizer and layer registries, the activations,
+the character model's defaults). Bad input ends with `numrnn: error: <message>` and exit status 2.
+"""
+import argparse
+import sys
+
+from .. import __version__
+from ..apps.charlm import CELLS, DEFAULTS, INPUTS
+from ..apps.gradcheck import available_cells
+from ..apps.tasks import PRESETS, TASKS
+from ..apps.tasks.base import LR_SCHEDULES
+from ..functional import ACTIVATIONS
+from ..optimizers import OPTIMIZERS
+from ..schedules import NAMES as SCHEDULES
+from . import forecast, gradcheck, models, text, train
+from .common import (ERRORS, EXIT_INTERRUPTED, EXIT_USAGE, non_negative_float, non_negative_int, positive_float,
+                     positive_int, report)
+
+__all__ = ["main", "build_parser"]
+
+def main(argv=None):
+    """Run the command line on `argv` (sys.argv[1:] if None); returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(argv)
+        args.argv = argv
+        return args.run(args)
+    except SystemExit as exit_:  # argparse: --help (0) or a usage error (2, message already printed)
+        return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
+    except KeyboardInterrupt:
+        print("numrnn: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except ERRORS as error:
+        return report(error)
+
+
+def _evaluate(args):
+    """A model and a text file: a character model's loss; otherwise the task's metrics."""
+    return text.evaluate_text(args) if args.task is None and args.data is not None else models.evaluate(args)
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="numrnn", description="Recurrent neural networks from scratch on NumPy: train the tutorial tasks, "
+                                   "forecast a CSV column, inspect models and check gradients.")
+    parser.add_argument("--version", action="version", version=f"numrnn {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    trainer = commands.add_parser("train", help="train a task and write the model, history and plots to --out",
+                                  description="Train a task; DIR receives model.npz, history.json and PNG plots.")
+    recipes = trainer.add_subparsers(dest="task", metavar="TASK", required=True)
+    for name in TASKS.names():
+        title = TASKS.get(name).title
+        task = recipes.add_parser(name, help=title, description=title + ". Options left out keep the recipe's "
+                                                                        "value (see --preset).")
+        task.add_argument("--preset", choices=PRESETS, default="default",
+                          help="default: our recipe, which reaches the task's target; tutorial: the tutorial's own "
+                               "configuration (default: %(default)s)")
+        _add_training_options(task)
+        if "steps" in TASKS.get(name).settings():
+            task.add_argument("--steps", type=positive_int, help="length of the training sequences")
+        task.set_defaults(run=train.run)
+    csv = recipes.add_parser("csv", help="forecast one numeric column of your CSV file",
+                             description="Train a many-to-one forecaster on one numeric column of a CSV file "
+                                         "(values scaled by the training part's mean and std; chronological split, "
+                                         "last 20%% for validation).")
+    csv.add_argument("--data", required=True, metavar="FILE", help="CSV file with a header row")
+    csv.add_argument("--column", required=True, metavar="NAME", help="the numeric column to forecast")
+    csv.add_argument("--window", required=True, type=positive_int, metavar="N",
+                     help="how many past values each prediction sees")
+    _add_training_options(csv, csv=True)
+    csv.set_defaults(run=train.run)
+    _add_train_text(recipes)
+
+    evaluate = commands.add_parser("evaluate", help="metrics of a trained model on fresh test data",
+                                   description="numrnn evaluate MODEL --task TASK: the task's metrics on newly "
+                                               "generated test data. numrnn evaluate MODEL --data FILE: a text "
+                                               "model on a text file.")
+    evaluate.add_argument("model", metavar="MODEL", help="a model.npz written by numrnn train")
+    evaluate.add_argument("--task", choices=TASKS.names(), help="the task to evaluate on")
+    evaluate.add_argument("--data", metavar="FILE", help="a text file (text models)")
+    evaluate.add_argument("--seed", type=int, help="seed of the test data (default: the one used in training)")
+    evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    evaluate.set_defaults(run=_evaluate)
+
+    predict = commands.add_parser("predict", help="run a model on inputs from a file",
+                                  description="Run MODEL on the sequences in --input. A .npy file holds an array "
+                                              "(batch, time, features), (time, features) for one sequence, or "
+                                              "(batch, time) for a model with one input feature; a .csv file "
+                                              "holds one sequence per row (one input feature), numbers only, an "
+                                              "optional header row. Prints one line per sequence: values, or "
+                                              "class indices for classifiers.")
+    predict.add_argument("model", metavar="MODEL")
+    predict.add_argument("--input", required=True, metavar="FILE", help=".npy or .csv inputs")
+    predict.add_argument("--output", metavar="FILE", help="write the predictions: .npy (raw outputs, "
+                                                           "probabilities for classifiers) or .csv (the printed lines)")
+    predict.set_defaults(run=models.predict)
+
+    forecaster = commands.add_parser("forecast", help="forecast the next K values of a CSV column",
+                                     description="Forecast --steps values after the end of the column, feeding each "
+                                                 "prediction back as input. MODEL comes from numrnn train csv.")
+    forecaster.add_argument("model", metavar="MODEL")
+    forecaster.add_argument("--data", required=True, metavar="FILE", help="CSV file holding the history")
+    forecaster.add_argument("--column", metavar="NAME", help="column to read (default: the one trained on)")
+    forecaster.add_argument("--steps", required=True, type=positive_int, metavar="K", help="values to forecast")
+    forecaster.add_argument("--out", metavar="DIR", help="also write forecast.csv and forecast.png to DIR")
+    forecaster.set_defaults(run=forecast.run)
+
+    info = commands.add_parser("info", help="architecture, parameter count and training record of a model")
+    info.add_argument("model", metavar="MODEL")
+    info.add_argument("--json", action="store_true", help="print the model's configuration and record as JSON")
+    info.set_defaults(run=models.info)
+
+    check = commands.add_parser("gradcheck", help="check hand-written gradients against central differences",
+                                description="Build a small float64 recurrent layer with the chosen options and "
+                                            "print, per tensor, the relative error between its backward pass and "
+                                            "central differences. Exit status 1 if any exceeds --tolerance. With "
+                                            "--bptt-truncate the reference is the brute-force truncated gradient "
+                                            "(each output's gradient cut k steps back), not the exact one.")
+    check.add_argument("--cell", choices=available_cells(), default="rnn")
+    check.add_argument("--nonlinearity", choices=ACTIVATIONS, help="RNN only (default tanh)")
+    check.add_argument("--layers", type=positive_int, default=1)
+    check.add_argument("--hidden", type=positive_int, default=4)
+    check.add_argument("--input-size", type=positive_int, default=3)
+    check.add_argument("--steps", type=positive_int, default=6)
+    check.add_argument("--batch", type=positive_int, default=2)
+    check.add_argument("--bptt-truncate", type=positive_int, metavar="K", help="truncated BPTT, RNN only")
+    check.add_argument("--bidirectional", action="store_true")
+    check.add_argument("--no-bias", action="store_true")
+    check.add_argument("--last-only", action="store_true", help="return_sequences=False (check the last output)")
+    check.add_argument("--seed", type=int, default=0)
+    check.add_argument("--tolerance", type=float, default=1e-6)
+    check.set_defaults(run=gradcheck.run)
+
+    sample = commands.add_parser("sample", help="generate text from a character model",
+                                 description="Generate text from a character model written by `numrnn train text`.")
+    sample.add_argument("model", metavar="MODEL", help="a model.npz written by numrnn train text")
+    sample.add_argument("--length", type=int, default=500, metavar="N", help="characters to generate (default 500)")
+    sample.add_argument("--temperature", type=float, default=1.0, metavar="T",
+                        help="softmax temperature; 0 picks the most likely character (default 1.0)")
+    sample.add_argument("--prime", default=None, metavar="TEXT", help="text the model reads first, printed first")
+    sample.add_argument("--seed", type=int, default=None, help="seeds the draws: the same seed, the same text")
+    sample.set_defaults(run=text.sample)
+    return parser
+
+
+def _add_training_options(parser, csv=False):
+    group = parser.add_argument_group("training options (left out: the recipe's value)")
+    group.add_argument("--out", required=True, metavar="DIR", help="output folder (created if needed)")
+    group.add_argument("--hidden", type=positive_int, metavar="N", help="hidden units")
+    group.add_argument("--nonlinearity", choices=ACTIVATIONS)
+    group.add_argument("--layers", type=positive_int, metavar="N", help="stacked recurrent layers")
+    group.add_argument("--epochs", type=positive_int, metavar="N")
+    group.add_argument("--batch-size", type=positive_int, metavar="N")
+    group.add_argument("--optimizer", choices=OPTIMIZERS.names())
+    group.add_argument("--lr", type=positive_float, metavar="RATE", help="learning rate (Rprop: its first step)")
+    group.add_argument("--lr-schedule", choices=LR_SCHEDULES)
+    group.add_argument("--clip-norm", type=positive_float, metavar="MAX", help="clip the global gradient norm")
+    group.add_argument("--clip-value", type=positive_float, metavar="MAX", help="clip each gradient to [-MAX, MAX]")
+    group.add_argument("--bptt-truncate", type=non_negative_int, metavar="K",
+                       help="truncated BPTT: each output's gradient flows back at most K steps (0: full BPTT)")
+    group.add_argument("--seed", type=int, help="seeds the weights, the data and the shuffling (default 0)")
+    if not csv:
+        group.add_argument("--init", choices=("torch", "tutorial"),
+                           help="initial weights: torch's U(-1/sqrt(H), 1/sqrt(H)), or the tutorial's own")
+        group.add_argument("--train-size", type=positive_int, metavar="N", help="training examples")
+    group.add_argument("--no-plots", action="store_true", help="skip the PNG plots (no matplotlib needed)")
+    group.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _add_train_text(recipes):
+    d = DEFAULTS
+    parser = recipes.add_parser(
+        "text", help="character-level language model",
+        description="Train a character-level language model (truncated BPTT over consecutive chunks, the state "
+                    "carried between batches). Writes DIR/model.npz (the best model by validation loss) and "
+                    "DIR/history.json.")
+    parser.add_argument("--data", metavar="FILE", default=None,
+                        help="UTF-8 text to learn (default: Tiny Shakespeare, shipped with numrnn)")
+    parser.add_argument("--out", metavar="DIR", default="runs/text", help="output folder (default: runs/text)")
+    parser.add_argument("--cell", choices=CELLS, default=d["cell"], help=f"recurrent cell (default {d['cell']})")
+    parser.add_argument("--input", choices=INPUTS, default=d["input"],
+                        help="character input: a learned embedding or one-hot vectors (default embedding)")
+    parser.add_argument("--embedding-size", type=positive_int, default=d["embedding_size"], metavar="E",
+                        help=f"embedding size (default {d['embedding_size']})")
+    parser.add_argument("--hidden", type=positive_int, default=d["hidden"], metavar="H",
+                        help=f"hidden units per layer (default {d['hidden']})")
+    parser.add_argument("--layers", type=positive_int, default=d["layers"], metavar="N",
+                        help=f"stacked recurrent layers (default {d['layers']})")
+    parser.add_argument("--dropout", type=non_negative_float, default=d["dropout"], metavar="P",
+                        help=f"dropout between stacked layers (default {d['dropout']:g})")
+    parser.add_argument("--batch", type=positive_int, default=d["batch"], metavar="B",
+                        help=f"parallel streams (default {d['batch']})")
+    parser.add_argument("--steps", type=positive_int, default=d["steps"], metavar="T",
+                        help=f"characters per chunk, the BPTT length (default {d['steps']})")
+    parser.add_argument("--lr", type=positive_float, default=d["lr"], help=f"Adam's learning rate (default {d['lr']})")
+    parser.add_argument("--lr-schedule", choices=SCHEDULES, default=d["lr_schedule"],
+                        help="decay over the time budget (or the epochs) down to --min-lr-fraction of --lr "
+                             f"(default {d['lr_schedule']})")
+    parser.add_argument("--min-lr-fraction", type=non_negative_float, default=d["min_lr_fraction"], metavar="F",
+                        help=f"the learning rate at the end, as a fraction of --lr (default {d['min_lr_fraction']})")
+    parser.add_argument("--clip", type=non_negative_float, default=d["clip"], metavar="MAX",
+                        help=f"clip the global gradient norm to MAX, 0 for none (default {d['clip']})")
+    parser.add_argument("--epochs", type=positive_int, default=d["epochs"], metavar="N",
+                        help=f"at most N passes over the training text (default {d['epochs']})")
+    parser.add_argument("--time-budget", type=positive_float, default=None, metavar="SECONDS",
+                        help="stop training after SECONDS of wall-clock time (validation included), then evaluate")
+    parser.add_argument("--val-every", type=positive_float, default=d["val_every"], metavar="SECONDS",
+                        help=f"validate every SECONDS of training (default {d['val_every']:g})")
+    parser.add_argument("--val-streams", type=positive_int, default=d["val_streams"], metavar="S",
+                        help="parallel slices for the interval validation; 1 reads the split as one stream "
+                             f"(default {d['val_streams']})")
+    parser.add_argument("--threads", type=positive_int, default=d["threads"], metavar="N",
+                        help=f"worker threads, each on a share of the streams (default {d['threads']})")
+    parser.add_argument("--seed", type=int, default=d["seed"], help=f"seeds the weights (default {d['seed']})")
+    parser.add_argument("--dtype", choices=("float32", "float64"), default=d["dtype"])
+    parser.add_argument("--quiet", action="store_true", help="no progress bar and no log lines")
+    parser.set_defaults(run=text.train_text)
