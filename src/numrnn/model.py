@@ -25,9 +25,12 @@ from ._validate import check_positive_float, check_positive_int
 from .clipping import all_finite, clip_grad_norm, clip_grad_value, grad_norm
 from .layers.base import LAYERS, Layer
 from .losses import get_loss
+from .metrics import BatchMean
 from .module import as_numpy, check_state_names
 from .optimizers import get_optimizer
 from .sequences import check_lengths, valid_steps
+from .shapes import check_chain, output_shape
+from .summary import summary_table
 
 
 class Sequential:
@@ -48,27 +51,13 @@ class Sequential:
         self._params = self._grads = None
         self._time_major = False
         self._last = None  # (output, y, mask) of the last compute_gradients, for train_on_batch's metrics
-        self._kept = None  # the weights before the last step, for the divergence guard
 
     # -- building ------------------------------------------------------------------------------------------------
     def add(self, layer):
         """Append a layer after checking that its input matches the previous layer's output."""
         if not isinstance(layer, Layer):
             raise TypeError(f"layer must be a numrnn layer, got {type(layer).__name__}")
-        if self.layers:
-            shape = self._symbolic_output_shape()
-            rank, features = layer.input_spec()
-            index, previous = len(self.layers), type(self.layers[-1]).__name__
-            if features is not None and shape[-1] is not None and shape[-1] != features:
-                raise ValueError(f"layers do not chain: layer {index} ({type(layer).__name__}) expects "
-                                 f"{features} input features, but layer {index - 1} ({previous}) gives {shape[-1]}")
-            if rank is not None and len(shape) != rank:
-                raise ValueError(f"layers do not chain: layer {index} ({type(layer).__name__}) expects input of "
-                                 f"rank {rank}, but layer {index - 1} ({previous}) gives rank {len(shape)} "
-                                 f"(set return_sequences=True on it to keep the time axis)")
-            if layer.dtype != self.layers[0].dtype:
-                raise ValueError(f"all layers must share one dtype: layer 0 is {np.dtype(self.layers[0].dtype).name},"
-                                 f" the new layer {np.dtype(layer.dtype).name}")
+        check_chain(self.layers, layer)
         self.layers.append(layer)
         self._params = self._grads = None
         return self
@@ -86,13 +75,7 @@ class Sequential:
         return self
 
     def _symbolic_output_shape(self, input_shape=None):
-        if input_shape is None:
-            rank, features = self.layers[0].input_spec()
-            input_shape = (None,) * ((rank or 2) - 1) + (features,)
-        shape = tuple(input_shape)
-        for layer in self.layers:
-            shape = tuple(layer.output_shape(shape))
-        return shape
+        return output_shape(self.layers, input_shape)
 
     @property
     def dtype(self):
@@ -193,28 +176,15 @@ class Sequential:
         if not math.isfinite(norm):
             raise FloatingPointError(f"the gradient norm is {norm}; no step was taken, the weights are those from "
                                      f"before it")
-        self._keep_weights()
+        self.optimizer.keep(self.params)
         with np.errstate(over="ignore", invalid="ignore"):
             self.optimizer.step(self.params, self.grads)
         if not all_finite(self.params.values()):
-            self._restore_weights()
+            self.optimizer.rollback(self.params)
             raise FloatingPointError(f"the optimizer's step (gradient norm {norm:.4g}, learning rate "
                                      f"{self.optimizer.lr:.4g}) made a weight overflow; the step was undone, the "
                                      f"weights and optimizer state are those from before it")
         return float(norm)
-
-    def _keep_weights(self):
-        """Copy the weights and the optimizer's state before a step, into buffers reused from step to step."""
-        if self._kept is None or self._kept.keys() != self.params.keys():
-            self._kept = {name: np.empty_like(value) for name, value in self.params.items()}
-        for name, value in self.params.items():
-            np.copyto(self._kept[name], value)
-        self.optimizer.keep()
-
-    def _restore_weights(self):
-        for name, value in self.params.items():
-            np.copyto(value, self._kept[name])
-        self.optimizer.rollback()
 
     def train_on_batch(self, x, y, lengths=None, *, checked=False):
         """One step of gradient descent on (x, y); returns {"loss", "accuracy" (classifiers), "grad_norm"}.
@@ -260,35 +230,25 @@ class Sequential:
         batch_size = check_positive_int("batch_size", batch_size)
         if not checked:
             X, y, lengths = self.check_data(X, y, lengths)
-        totals, weight = {}, 0
+        mean = self.batch_mean()
         with threads.for_model(self, min(batch_size, X.shape[0])):
             for start in range(0, X.shape[0], batch_size):
                 part = slice(start, start + batch_size)
                 part_lengths = None if lengths is None else lengths[part]
                 with self.streaming():  # every batch from zeros, as predict
                     logs = self.test_on_batch(X[part], y[part], part_lengths, checked=True)
-                weight += self.accumulate(totals, logs, self.target_positions(X[part], part_lengths))
-        return self.average(totals, weight)
+                mean.add(logs, self.target_positions(X[part], part_lengths))
+        return mean.result()
+
+    def batch_mean(self):
+        """A numrnn.metrics.BatchMean for this model's loss: a dataset's logs from its batches'."""
+        return BatchMean(summed=("loss",) if self.loss.reduction == "sum" else ())
 
     def target_positions(self, x, lengths=None):
         """How many positions of batch x have a target: its weight in a dataset's mean loss."""
         if not self._is_sequence_input(x) or len(self._symbolic_output_shape()) < 3:
             return x.shape[0]
         return int(lengths.sum()) if lengths is not None else x.shape[0] * x.shape[1]
-
-    def accumulate(self, totals, logs, positions):
-        """Add one batch's logs into totals, weighted by its number of target positions, so that a dataset's mean
-        is the mean over all its positions whatever the batching (a summed loss just adds up); returns the weight."""
-        for key, value in logs.items():
-            if key != "grad_norm":
-                scale = 1 if key == "loss" and self.loss.reduction == "sum" else positions
-                totals[key] = totals.get(key, 0.0) + value * scale
-        return positions
-
-    def average(self, totals, weight):
-        """The per-dataset logs from accumulate's totals."""
-        return {key: value if key == "loss" and self.loss.reduction == "sum" else value / weight
-                for key, value in totals.items()}
 
     def predict(self, X, batch_size=256, lengths=None, chunk_size=1024):
         """The model's output for X, batch-first: probabilities for classification losses, values otherwise.
@@ -404,22 +364,8 @@ class Sequential:
 
     # -- inspection, copies and persistence ------------------------------------------------------------------------
     def summary(self, print_fn=print):
-        """A table of layers, output shapes and parameter counts; returns it as a string too."""
-        rows = [("#", "layer", "output shape", "params")]
-        rank, features = self.layers[0].input_spec() if self.layers else (None, None)
-        shape = (None,) * ((rank or 2) - 1) + (features,) if self.layers else ()
-        for index, layer in enumerate(self.layers):
-            shape = tuple(layer.output_shape(shape))
-            shown = tuple("batch" if s is None and i == 0 else ("time" if s is None else s) for i, s in enumerate(shape))
-            rows.append((str(index), repr(layer), str(shown).replace("'", ""), f"{layer.num_parameters():,}"))
-        widths = [max(len(row[i]) for row in rows) for i in range(4)]
-        lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)) for row in rows]
-        lines.insert(1, "-" * len(lines[0]))
-        lines.append(f"total parameters: {self.num_parameters():,}")
-        if self.loss is not None:
-            lines.append(f"loss: {self.loss.name}" + (f", optimizer: {self.optimizer.config()}" if self.optimizer
-                                                       else ""))
-        text = "\n".join(lines)
+        """A table of layers, output shapes and parameter counts (numrnn.summary); returns it as a string too."""
+        text = summary_table(self)
         if print_fn is not None:
             print_fn(text)
         return text

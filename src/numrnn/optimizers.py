@@ -60,21 +60,22 @@ class Optimizer:
             self._update(param, grads[name], self._state_for(name, param), self._scratch_for(param))
         self.step_count += 1
 
-    def keep(self):
-        """Keep a copy of the state (in buffers reused from step to step) for rollback(): numrnn.Sequential takes
-        one before every step, so that a step that overflows can be undone exactly."""
-        kept = self._kept
-        for name, slots in self.state.items():
-            for slot, array in slots.items():
-                buffer = kept.get((name, slot))
-                if buffer is None or buffer.shape != array.shape or buffer.dtype != array.dtype:
-                    buffer = kept[(name, slot)] = np.empty_like(array)
-                np.copyto(buffer, array)
+    def keep(self, params):
+        """Copy `params` and this optimizer's state (into buffers reused from step to step) for rollback():
+        numrnn.Sequential keeps them before every step, so that a step that overflows is undone exactly."""
+        for name, value in list(params.items()) + [((name, slot), array) for name, slots in self.state.items()
+                                                   for slot, array in slots.items()]:
+            buffer = self._kept.get(name)
+            if buffer is None or buffer.shape != value.shape or buffer.dtype != value.dtype:
+                buffer = self._kept[name] = np.empty_like(value)
+            np.copyto(buffer, value)
         self._kept_names = {name: set(slots) for name, slots in self.state.items()}
         self._kept_step = self.step_count
 
-    def rollback(self):
-        """Put back the state keep() copied: the optimizer is as it was before the steps since."""
+    def rollback(self, params):
+        """Put back the parameters and the state keep() copied: as they were before the steps since."""
+        for name, value in params.items():
+            np.copyto(value, self._kept[name])
         for name in list(self.state):
             if name not in self._kept_names:
                 del self.state[name]  # created by the undone step

@@ -26,9 +26,9 @@ import threading
 #: two; 512 x 128 x 16 (1M) 25 us on one against 17 on two; 512 x 128 x 32 (2M) 51 against 28.
 SMALL_STEP = 1024 * 1024
 
-_state = threading.local()  # the limit in force in this thread's enclosing blocks (None: none)
-_lock = threading.Lock()
+_lock = threading.RLock()
 _controllers = None
+_limit = None  # the limit in force (None: none); BLAS thread counts are the process's, so is this
 
 
 def _blas_controllers():
@@ -48,32 +48,40 @@ def _blas_controllers():
 
 
 def current_limit():
-    """The BLAS thread limit set by the enclosing `blas_threads` blocks of this thread, or None."""
-    return getattr(_state, "limit", None)
+    """The BLAS thread limit set by the enclosing `blas_threads` blocks, or None."""
+    return _limit
 
 
 @contextlib.contextmanager
 def blas_threads(count):
     """Limit NumPy's BLAS to `count` threads inside the block (never raising it); a no-op inside a block whose
-    limit is already `count` or lower."""
+    limit is already `count` or lower. The count is the process's: worker threads started inside the block (a
+    pool running a model on shares of a batch) work under its limit, and their own blocks are no-ops."""
+    global _limit
     count = max(1, int(count))
-    outer = current_limit()
-    if outer is not None and outer <= count:
+    with _lock:
+        outer = _limit
+        if outer is not None and outer <= count:
+            nested = True
+        else:
+            nested = False
+            controllers = _blas_controllers()
+            previous = [controller.get_num_threads() for controller in controllers]
+            for controller, before in zip(controllers, previous):
+                if count < before:
+                    controller.set_num_threads(count)
+            _limit = count
+    if nested:
         yield
         return
-    controllers = _blas_controllers()
-    previous = [controller.get_num_threads() for controller in controllers]
-    for controller, before in zip(controllers, previous):
-        if count < before:
-            controller.set_num_threads(count)
-    _state.limit = count
     try:
         yield
     finally:
-        _state.limit = outer
-        for controller, before in zip(controllers, previous):
-            if controller.get_num_threads() != before:
-                controller.set_num_threads(before)
+        with _lock:
+            _limit = outer
+            for controller, before in zip(controllers, previous):
+                if controller.get_num_threads() != before:
+                    controller.set_num_threads(before)
 
 
 def threads_for(step_multiply_adds, rows=None, workers=1):

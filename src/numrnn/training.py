@@ -8,7 +8,7 @@
         positions, whatever the batching); then the validation data's, prefixed "val_"
 
 The data are checked once, before the first step. The loop needs no model class: anything with check_ready,
-check_data, train_on_batch, evaluate, target_positions, accumulate and average (numrnn.Sequential) trains here.
+check_data, train_on_batch, evaluate, target_positions and batch_mean (numrnn.Sequential) trains here.
 
 Everything the loop depends on lives in a FitLoop: the position (epoch, batch, step), this epoch's order and
 running sums, the history, every random generator's state, the learning rate, each callback's own state, and a
@@ -61,20 +61,20 @@ class FitLoop:
         self.fingerprint = _fingerprint(model, data, validation, epochs=epochs, batch_size=batch_size,
                                         shuffle=shuffle, seed=seed)
         self.epoch = self.batch = self.step = 0
-        self.order, self.totals, self.weight = None, {}, 0
+        self.order, self.mean = None, model.batch_mean()
         self.history = History()
         self.elapsed = 0.0
 
     def begin_epoch(self):
         self.order = self.generator.permutation(self.samples) if self.shuffle else np.arange(self.samples)
-        self.totals, self.weight = {}, 0
+        self.mean = self.model.batch_mean()
 
     def state_dict(self):
         """Everything needed to continue this fit exactly (JSON-able values and arrays; the model's weights and
         optimizer state are saved beside it)."""
         model = self.model
         return {"epoch": self.epoch, "batch": self.batch, "step": self.step, "order": self.order,
-                "totals": dict(self.totals), "weight": self.weight,
+                "mean": self.mean.state_dict(),
                 "history": {"epoch": list(self.history.epoch), "history": self.history.history},
                 "elapsed": self.elapsed, "lr": model.optimizer.lr, "stop_training": bool(model.stop_training),
                 "generators": {"shuffle": self.generator.bit_generator.state, "numrnn": numrnn_random.get_state(),
@@ -92,7 +92,7 @@ class FitLoop:
             raise ValueError(f"{source} was written by a different run, refusing to resume it: {difference}")
         self.epoch, self.batch, self.step = int(state["epoch"]), int(state["batch"]), int(state["step"])
         self.order = None if state["order"] is None else np.asarray(state["order"], dtype=np.int64)
-        self.totals, self.weight = dict(state["totals"]), state["weight"]
+        self.mean.load_state_dict(state["mean"])
         self.history = History()
         self.history.epoch, self.history.history = list(state["history"]["epoch"]), state["history"]["history"]
         self.elapsed = float(state["elapsed"])
@@ -163,14 +163,14 @@ def _run(loop, verbose):
                     f"training diverged at epoch {loop.epoch + 1}, batch {loop.batch + 1} (step {loop.step + 1}): "
                     f"{error}. Try a smaller learning rate (lr is {model.optimizer.lr:.4g}), gradient clipping "
                     f"(clip_norm=1.0), or a float64 model") from None
-            loop.weight += model.accumulate(loop.totals, logs, model.target_positions(X[index], batch_lengths))
+            loop.mean.add(logs, model.target_positions(X[index], batch_lengths))
             loop.batch += 1
             loop.step += 1
             loop.elapsed = time.perf_counter() - started
             call(callbacks, "on_batch_end", loop.batch - 1, logs)
-        if loop.weight == 0:  # stopped before this epoch trained on anything
+        if loop.mean.weight == 0:  # stopped before this epoch trained on anything
             return
-        epoch_logs = model.average(loop.totals, loop.weight)
+        epoch_logs = loop.mean.result()
         if loop.validation is not None:
             X_val, y_val, lengths_val = loop.validation
             val_logs = model.evaluate(X_val, y_val, batch_size=loop.batch_size, lengths=lengths_val, checked=True)
