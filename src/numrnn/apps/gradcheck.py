@@ -6,7 +6,7 @@
 """
 import numpy as np
 
-from ..gradient_check import gradcheck, numerical_gradient, relative_error
+from ..gradient_check import gradcheck, truncated_gradcheck
 from ..layers import LAYERS, RNN
 from ..random import seed as seed_numrnn
 
@@ -27,9 +27,8 @@ def check_gradients(cell="rnn", nonlinearity=None, layers=1, hidden=4, input_siz
     differences; see numrnn.gradcheck.
 
     With bptt_truncate=k the layer's gradient is, by design, not the derivative of its output: each output's
-    gradient stops k steps back. It is then compared with a brute-force truncated gradient: for every output step
-    t, the central-difference gradient of <R_t, h_t> computed from step t - k on, with h_{t-k-1} held constant,
-    summed over t. That needs a single-layer, one-direction RNN.
+    gradient stops k steps back. It is then compared with numrnn.gradient_check.truncated_gradcheck's brute-force
+    truncated gradient, which needs a single-layer, one-direction RNN.
     """
     rng = np.random.default_rng(seed)
     seed_numrnn(seed)
@@ -52,39 +51,4 @@ def check_gradients(cell="rnn", nonlinearity=None, layers=1, hidden=4, input_siz
     if layers != 1 or bidirectional:
         raise ValueError("--bptt-truncate is checked on a single-layer, one-direction RNN only (--layers 1, no "
                          "--bidirectional): the brute-force reference truncates one recurrence")
-    return _truncated_check(layer, x, rng, return_sequences)
-
-
-def _truncated_check(layer, x, rng, return_sequences):
-    batch, steps, _ = x.shape
-    projection = rng.standard_normal((batch, steps, layer.hidden_size))
-    if not return_sequences:
-        projection[:, :-1] = 0
-    layer.forward(x)
-    grad_x = layer.backward(projection if return_sequences else projection[:, -1])
-    analytic = {name: value.copy() for name, value in layer.grads.items()}
-    analytic["input"] = grad_x
-    # the reference: a full-BPTT copy run on windows of each output's horizon
-    config = layer.config()
-    config.update(bptt_truncate=None, return_sequences=True)
-    reference = RNN(**config)
-    reference.load_state_dict(layer.state_dict())
-    full = reference.forward(x)
-    horizon = layer.bptt_truncate
-    numeric = {name: np.zeros_like(value) for name, value in reference.params.items()}
-    numeric["input"] = np.zeros_like(x)
-    for t in range(steps):
-        if not projection[:, t].any():
-            continue
-        start = max(0, t - horizon)
-        window = x[:, start:t + 1].copy()
-        h_start = (full[:, start - 1] if start > 0 else np.zeros_like(full[:, 0]))[None].copy()
-        weights = projection[:, t]
-
-        def term():
-            return float(np.sum(reference.forward(window, h0=h_start)[:, -1] * weights))
-
-        for name, value in reference.params.items():
-            numeric[name] += numerical_gradient(term, value)
-        numeric["input"][:, start:t + 1] += numerical_gradient(term, window)
-    return {name: relative_error(analytic[name], numeric[name]) for name in analytic}
+    return truncated_gradcheck(layer, x, seed=seed)
