@@ -21,7 +21,7 @@ import math
 import numpy as np
 
 from . import threads
-from ._validate import check_positive_float, check_positive_int
+from ._validate import check_finite, check_positive_float, check_positive_int
 from .clipping import all_finite, clip_grad_norm, clip_grad_value, grad_norm
 from .layers.base import LAYERS, Layer
 from .losses import get_loss
@@ -261,8 +261,7 @@ class Sequential:
         self._require("layers")
         batch_size = check_positive_int("batch_size", batch_size)
         chunk_size = check_positive_int("chunk_size", chunk_size)
-        X = self.layers[0].check_input("X", X)
-        lengths = self._check_lengths(lengths, X)
+        X, lengths = self._check_input("X", X, lengths)
         chunked = (self._is_sequence_input(X) and lengths is None and X.shape[1] > chunk_size
                    and all(layer.can_stream for layer in self.layers))
         outputs = []
@@ -331,6 +330,15 @@ class Sequential:
         if what == "optimizer" and self.optimizer is None:
             raise ValueError("the model has no optimizer: pass optimizer=... to Sequential or compile()")
 
+    def _check_input(self, name, X, lengths, lengths_name="lengths"):
+        """(X, lengths) checked; X must be finite where it is not padding (padding may hold anything, NaN too)."""
+        X = self.layers[0].check_input(name, X, finite=False)
+        lengths = self._check_lengths(lengths, X, lengths_name)
+        if np.issubdtype(X.dtype, np.floating):
+            check_finite(name, X if lengths is None else np.where(valid_steps(lengths, X.shape[1]).T.reshape(
+                X.shape[:2] + (1,) * (X.ndim - 2)), X, 0))
+        return X, lengths
+
     def _check_lengths(self, lengths, X, name="lengths"):
         if lengths is None:
             return None
@@ -344,7 +352,7 @@ class Sequential:
         matching lengths. What it returns may go to compute_gradients, test_on_batch and evaluate with
         checked=True. Targets past a sequence's length are never read: they may hold anything and come back as 0."""
         self._require("loss")
-        X = self.layers[0].check_input(names[0], X)
+        X, lengths = self._check_input(names[0], X, lengths, names[2])
         y_array = as_numpy(y)
         if y_array.ndim == 0 or y_array.shape[0] != X.shape[0]:
             got = "a scalar" if y_array.ndim == 0 else f"{y_array.shape[0]} samples"
@@ -352,7 +360,6 @@ class Sequential:
                              f"{names[0]} has {X.shape[0]}, {names[1]} has {got}")
         self._time_major = self._is_sequence_input(X)
         output_shape = self._symbolic_output_shape(tuple(X.shape))
-        lengths = self._check_lengths(lengths, X, names[2])
         mask = valid_steps(lengths, X.shape[1]) if self._sequence_output else None
         try:
             y_checked = self.loss.check_target(y_array, output_shape, mask=None if mask is None else mask.T,

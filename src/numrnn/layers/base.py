@@ -46,10 +46,11 @@ class Layer(Module):
         """(rank, last axis size) this layer takes; None for either means any. Used to chain layers."""
         return None, None
 
-    def check_input(self, name, data):
-        """Validate a model's input data for this (first) layer, NaN and inf included, before any work."""
+    def check_input(self, name, data, finite=True):
+        """Validate a model's input data for this (first) layer before any work; with `finite`, NaN and inf too
+        (the model checks them itself where padding may hold anything)."""
         rank, features = self.input_spec()
-        return as_float_array(name, data, self.dtype, ndim=rank, last_dim=features)
+        return as_float_array(name, data, self.dtype, ndim=rank, last_dim=features, finite=finite)
 
     def step_multiply_adds(self, batch):
         """Multiply-adds of one time step of this layer's recurrence for `batch` sequences (0: no recurrence);

@@ -86,7 +86,7 @@ class Embedding(Layer):
     def input_spec(self):
         return 2, None
 
-    def check_input(self, name, data):
+    def check_input(self, name, data, finite=True):
         """Integer ids (batch, time) or (batch,) in [0, num_embeddings), with a message that says what is wrong."""
         return _check_id_batch(name, data, self.num_embeddings)
 
@@ -129,7 +129,7 @@ class OneHot(Layer):
     def input_spec(self):
         return 2, None
 
-    def check_input(self, name, data):
+    def check_input(self, name, data, finite=True):
         return _check_id_batch(name, data, self.num_classes)
 
     def output_shape(self, input_shape):
