@@ -1,5 +1,4 @@
 """numrnn.load: read a model file (numrnn.io.format) and build the model through the layer registry."""
-from ..layers import LAYERS
 from ..model import Sequential
 from .format import read_meta, read_npz
 
@@ -9,19 +8,10 @@ def load(path):
     arrays = read_npz(path)
     meta = read_meta(arrays, path)
     config = meta["model"]
-    built = []
-    for index, entry in enumerate(config.get("layers", [])):
-        try:
-            cls = LAYERS.get(str(entry.get("class")))
-        except ValueError as error:
-            raise ValueError(f"{path}: layer {index}: {error}") from None
-        try:
-            built.append(cls.from_config(entry["config"]))
-        except (TypeError, ValueError, KeyError) as error:
-            raise ValueError(f"{path}: layer {index} ({entry.get('class')}) has an invalid config: {error}") from None
-    model = Sequential(built, loss=config.get("loss"), optimizer=config.get("optimizer"),
-                       clip_norm=config.get("clip_norm"), clip_value=config.get("clip_value"))
-    model.vocab = config.get("vocab")
+    try:
+        model = Sequential.from_config(config)
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}") from None
     params = {key[len("params/"):]: value for key, value in arrays.items() if key.startswith("params/")}
     try:
         model.load_state_dict(params)
