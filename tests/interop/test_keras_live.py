@@ -65,8 +65,8 @@ def test_keras_recurrent_models_convert_to_the_same_outputs(kind, options, bidir
 def test_a_keras_text_model_converts_layer_by_layer():
     model = keras.Sequential([keras.Input((None,), dtype="int32"), keras.layers.Embedding(7, 4),
                               keras.layers.Bidirectional(keras.layers.GRU(5, return_sequences=True)),
-                              keras.layers.Dropout(0.3), keras.layers.LSTM(3), keras.layers.Dense(2,
-                                                                                                  activation="softmax")])
+                              keras.layers.Dropout(0.3), keras.layers.LSTM(3),
+                              keras.layers.Dense(2, activation="softmax")])
     randomise(model, seed=7)
     converted = from_keras(model)
     assert [type(layer).__name__ for layer in converted.layers] == ["Embedding", "GRU", "Dropout", "LSTM", "Dense",

@@ -170,6 +170,18 @@ def test_refusal_leaves_an_existing_file_as_it_was(tmp_path):
     assert os.listdir(tmp_path) == ["m.onnx"]  # no temporary file left
 
 
+def test_a_loss_with_a_predict_of_its_own_is_refused(tmp_path):
+    class Scaled(numrnn.MeanSquaredError):
+        name = "onnx_test_scaled"
+
+        def predict(self, output):
+            return 2 * output
+
+    model = numrnn.Sequential([numrnn.RNN(2, 2)], loss=Scaled())
+    with pytest.raises(ValueError, match="onnx_test_scaled"):
+        export(model, tmp_path / "m.onnx")
+
+
 def test_bad_arguments_are_refused():
     model = numrnn.Sequential([numrnn.RNN(2, 2)])
     with pytest.raises(ValueError, match="opset"):

@@ -42,11 +42,12 @@ def test_numrnn_export_loads_back_to_the_same_predictions(tmp_path, seed):
 
 def test_round_trip_of_fast_layers_gives_the_architecture_weights_and_loss_back(tmp_path):
     model = numrnn.Sequential([numrnn.Embedding(7, 3), numrnn.LSTM(3, 4, num_layers=2, bidirectional=True),
-                               numrnn.GRU(8, 2, return_sequences=False), numrnn.Dense(2, 3)], loss="cross_entropy")
+                               numrnn.GRU(8, 2, return_sequences=False), numrnn.Dense(2, 3)],
+                              loss=numrnn.CrossEntropy(reduction="sum"))
     export(model, tmp_path / "m.onnx")
     loaded = load(tmp_path / "m.onnx")
     assert loaded.config()["layers"] == model.config()["layers"]
-    assert loaded.loss.name == "cross_entropy"
+    assert loaded.loss.config() == model.loss.config()
     for name, value in model.state_dict().items():
         np.testing.assert_array_equal(loaded.state_dict()[name], value)  # reordered twice: the same bits
 
@@ -129,7 +130,7 @@ def test_torch_script_exporter_files_load(tmp_path, case):
         assert relative_difference(loaded.predict(x), model(torch.from_numpy(x)).numpy()) < 1e-5
 
 
-@pytest.mark.parametrize("case", [TORCH_CASES[4], TORCH_CASES[5], TORCH_CASES[6]],
+@pytest.mark.parametrize("case", [TORCH_CASES[4], TORCH_CASES[6]],  # a few: each dynamo export takes seconds
                          ids=lambda case: "-".join(map(str, case)))
 def test_torch_dynamo_exporter_files_load(tmp_path, case):
     torch = pytest.importorskip("torch")

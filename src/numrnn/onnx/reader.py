@@ -16,6 +16,7 @@ interpret.py reads the layer specs; here they become layers: consecutive RNN/LST
 options are one stacked layer (num_layers), as torch's and numrnn's; a Concat of a forward stack and a reversed
 backward one is a Bidirectional; a final Softmax or Sigmoid becomes the loss again when numrnn wrote the file.
 """
+import json
 import os
 
 import numpy as np
@@ -74,9 +75,19 @@ def load(path):
     dtype = "float64" if graph.output[0].type.tensor_type.elem_type == onnx.TensorProto.DOUBLE else "float32"
     meta = {p.key: p.value for p in proto.metadata_props}
     try:
-        return build(out.chain, dtype, lengths is not None, meta.get("numrnn.loss"))
+        return build(out.chain, dtype, lengths is not None, _loss_config(meta.get("numrnn.loss")))
     except ValueError as error:
         raise ValueError(f"{where}: {error}") from None
+
+
+def _loss_config(text):
+    """The loss config numrnn's export keeps in the metadata, or None (not numrnn's file, or not a config)."""
+    try:
+        config = json.loads(text) if text else None
+    except ValueError:
+        return None
+    return config if isinstance(config, dict) and set(config) == {"name", "reduction"} and \
+        config["name"] in layout.LOSS_PREDICT and config["reduction"] in ("mean", "sum") else None
 
 
 def _with_features(axes, x):
@@ -161,12 +172,10 @@ def _external_bytes(tensor, folder, expected, where):
 
 # -- specs -> layers ----------------------------------------------------------------------------------------------
 def build(chain, dtype, has_lengths, loss):
-    """The Sequential of a chain of specs (interpret.py)."""
+    """The Sequential of a chain of specs (interpret.py); loss: a loss config whose predict may end the chain."""
     from ..layers import Activation, Bidirectional, Dense, Embedding, OneHot
-    predict = layout.LOSS_PREDICT.get(loss, "missing")
-    if predict == "missing":
-        loss = None
-    elif predict is not None:  # the loss's predict ends the graph: the loss, not a layer
+    predict = None if loss is None else layout.LOSS_PREDICT[loss["name"]]
+    if predict is not None:  # the loss's predict ends the graph: the loss, not a layer
         if chain and chain[-1] == specs.Activation(predict.lower()):
             chain = chain[:-1]
         else:

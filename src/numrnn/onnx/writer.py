@@ -22,6 +22,8 @@ Inside, as in numrnn, a batch of sequences runs time-major (T, B, F): one Transp
 the reverse direction starts at each sequence's last valid step, exactly numrnn's rules (numrnn.sequences).
 What ONNX cannot say is refused before anything is written: a ValueError names the layer, its class and why.
 """
+import json
+
 import numpy as np
 
 from ..io.atomic import atomic_write
@@ -82,8 +84,12 @@ def build(model, *, lengths_input=True, opset=DEFAULT_OPSET, dtype=None):
     from .. import __version__
     if not isinstance(model, Sequential) or not model.layers:
         raise TypeError(f"model must be a numrnn.Sequential with layers, got {type(model).__name__}")
-    if isinstance(opset, bool) or not isinstance(opset, int) or not MIN_OPSET <= opset <= onnx.defs.onnx_opset_version():
-        raise ValueError(f"opset must be an int in [{MIN_OPSET}, {onnx.defs.onnx_opset_version()}], got {opset!r}")
+    newest = onnx.defs.onnx_opset_version()
+    if isinstance(opset, bool) or not isinstance(opset, int) or not MIN_OPSET <= opset <= newest:
+        raise ValueError(f"opset must be an int in [{MIN_OPSET}, {newest}], got {opset!r}")
+    if model.loss is not None and model.loss.name not in layout.LOSS_PREDICT:
+        raise ValueError(f"the loss {model.loss.name!r} has a predict of its own, which numrnn.onnx cannot write; "
+                         f"compile the model with one of {sorted(layout.LOSS_PREDICT)} or none to export it")
     dtype = np.dtype(model.dtype if dtype is None else dtype)
     if dtype.name not in ("float32", "float64"):
         raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype.name!r}")
@@ -121,7 +127,7 @@ def build(model, *, lengths_input=True, opset=DEFAULT_OPSET, dtype=None):
     proto = onnx.helper.make_model(graph, opset_imports=opsets, producer_name="numrnn", producer_version=__version__,
                                    ir_version=onnx.helper.find_min_ir_version_for(opsets))
     if model.loss is not None:  # lets numrnn.onnx.load give the loss back instead of a final Softmax layer
-        onnx.helper.set_model_props(proto, {"numrnn.loss": model.loss.name})
+        onnx.helper.set_model_props(proto, {"numrnn.loss": json.dumps(model.loss.config())})
     return proto
 
 
