@@ -18,6 +18,17 @@ from .training import History
 
 __version__ = "0.1.0"
 
+#: interop modules, loaded on first use (numrnn.onnx.export(...)): importing numrnn loads neither onnx nor torch
+_INTEROP = ("onnx", "torch", "keras")
+
+
+def __getattr__(name):
+    if name in _INTEROP:
+        import importlib
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'numrnn' has no attribute {name!r}")
+
+
 __all__ = [
     "RNN", "LSTM", "GRU", "Recurrent", "Bidirectional", "Dense", "Dropout", "Activation", "Embedding", "OneHot",
     "Layer", "Sequential", "History", "load", "seed", "gradcheck",

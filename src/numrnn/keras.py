@@ -37,10 +37,19 @@ numrnn's names, for `layer.load_state_dict` (or for merging into the state dict 
 
 `layer=k` names the arrays for layer k of a stack (a Keras model of stacked LSTMs -> one numrnn.LSTM with
 num_layers > 1) and `reverse=True` for the backward direction of a Bidirectional wrapper (its backward_layer).
+
+from_keras(model_or_layer) does all of it for a Keras 3 model or layer: SimpleRNN, LSTM, GRU (reset_after=True),
+Bidirectional(merge_mode="concat") of those (forward_layer -> weight_ih_l0, backward_layer -> weight_ih_l0_reverse:
+Keras runs the backward layer on the reversed sequence and reverses its outputs back, as numrnn does), Embedding,
+Dense (its activation as an Activation layer after it), Activation and Dropout, in the layers' dtype. Keras is not
+imported: the layers are read through get_config() and get_weights(), and classes by name (a subclass may compute
+something else, and is refused). dropout and recurrent_dropout change training only and are not carried over.
 """
+import functools
+
 import numpy as np
 
-__all__ = ["lstm_from_keras", "gru_from_keras", "simple_rnn_from_keras"]
+__all__ = ["lstm_from_keras", "gru_from_keras", "simple_rnn_from_keras", "from_keras"]
 
 
 def lstm_from_keras(kernel, recurrent_kernel, bias=None, layer=0, reverse=False):
@@ -59,16 +68,28 @@ def gru_from_keras(kernel, recurrent_kernel, bias=None, reset_after=True, layer=
     Keras's gate blocks z, r, h are reordered to torch's r, z, n in every array; bias[0] (input) goes to
     bias_ih and bias[1] (recurrent) to bias_hh. reset_after=False has no torch equivalent and raises ValueError.
     """
-    if not reset_after:
+    biases = _GRU_BIASES.get(bool(reset_after))
+    if biases is None:
         raise ValueError("a Keras GRU with reset_after=False cannot be converted: it computes "
                          "tanh(x K_h + (r * h) R_h + b_h), applying the reset gate before the recurrent product, and "
                          "torch's (and numrnn's) GRU applies it after: tanh(x W_in^T + b_in + r * (h W_hn^T + b_hn)). "
                          "Only reset_after=True (Keras's default since TF 2) has the same equations")
     kernel, recurrent_kernel, size = _check_kernels("GRU", 3, kernel, recurrent_kernel)
-    bias = _check_bias("GRU", bias, (2, 3 * size), kernel.dtype, reset_after_hint=True)
+    bias_ih, bias_hh = biases(bias, size, kernel.dtype)
     order = np.concatenate([np.arange(size, 2 * size), np.arange(size), np.arange(2 * size, 3 * size)])  # r, z, n
-    return _state(layer, reverse, kernel.T[order], recurrent_kernel.T[order], bias[0][order],
-                  bias[1][order])
+    return _state(layer, reverse, kernel.T[order], recurrent_kernel.T[order], bias_ih[order], bias_hh[order])
+
+
+def _gru_reset_after_biases(bias, size, dtype):
+    """reset_after=True: bias (2, 3H), rows [input, recurrent] -> (bias_ih, bias_hh), Keras's gate order."""
+    bias = _check_bias("GRU", bias, (2, 3 * size), dtype, reset_after_hint=True)
+    return bias[0], bias[1]
+
+
+#: Keras's reset_after -> its bias as numrnn's (bias_ih, bias_hh), in Keras's gate order. reset_after=False (one
+#: bias (3H,), all of it outside the reset gate) is the entry False: (bias, zeros), once numrnn's GRU has the
+#: reset-before form tanh(x W_in^T + b_in + (r * h) W_hn^T + b_hn); its weights reorder as these do.
+_GRU_BIASES = {True: _gru_reset_after_biases}
 
 
 def simple_rnn_from_keras(kernel, recurrent_kernel, bias=None, layer=0, reverse=False):
@@ -76,6 +97,110 @@ def simple_rnn_from_keras(kernel, recurrent_kernel, bias=None, layer=0, reverse=
     kernel, recurrent_kernel, size = _check_kernels("SimpleRNN", 1, kernel, recurrent_kernel)
     bias = _check_bias("SimpleRNN", bias, (size,), kernel.dtype)
     return _state(layer, reverse, kernel.T, recurrent_kernel.T, bias, np.zeros_like(bias))
+
+
+# -- whole Keras layers and models ---------------------------------------------------------------------------------
+_RECURRENT = {"SimpleRNN": ("RNN", simple_rnn_from_keras), "LSTM": ("LSTM", lstm_from_keras),
+              "GRU": ("GRU", gru_from_keras)}
+_ACTIVATIONS = ("tanh", "sigmoid", "relu", "linear", "softmax")
+
+
+def from_keras(model_or_layer):
+    """A numrnn.Sequential computing what a Keras 3 model (Sequential, or a functional chain of layers) or a single
+    Keras layer computes, with its weights; no loss (numrnn's predict gives the raw output, as Keras's does).
+    ValueError names the Keras layer that numrnn cannot express and why."""
+    from .model import Sequential
+    layers = getattr(model_or_layer, "layers", None)
+    if layers is None:
+        layers = [model_or_layer]
+    elif type(model_or_layer).__name__ != "Sequential":  # functional: each layer must take the previous one's output
+        for previous, layer in zip(layers, layers[1:]):
+            if getattr(layer, "input", None) is not getattr(previous, "output", ()):
+                raise ValueError(f"the Keras model is not a chain of layers: {layer.name!r} does not take the output "
+                                 f"of {previous.name!r}")
+    built = []
+    for index, layer in enumerate(layers):
+        try:
+            built.extend(_from_keras_layer(layer))
+        except ValueError as error:
+            raise ValueError(f"Keras layer {index} ({type(layer).__name__} {layer.name!r}): {error}") from None
+    return Sequential(built)
+
+
+def _from_keras_layer(layer):
+    from . import layers as nl
+    kind, config = type(layer).__name__, layer.get_config()
+    dtype = np.dtype(layer.dtype).name
+    if dtype not in ("float32", "float64"):
+        raise ValueError(f"its dtype {dtype} is not float32 or float64")
+    if kind == "InputLayer":
+        return []
+    if kind in _RECURRENT:
+        if config.get("go_backwards"):
+            raise ValueError("go_backwards=True alone (outside Bidirectional) returns reversed outputs; numrnn has no "
+                             "such layer")
+        return [_recurrent(layer, [layer], dtype)]
+    if kind == "Bidirectional":
+        forward, backward = layer.forward_layer, layer.backward_layer
+        if config.get("merge_mode") != "concat" or type(forward) is not type(backward) or \
+                type(forward).__name__ not in _RECURRENT or forward.go_backwards or not backward.go_backwards:
+            raise ValueError("numrnn reads Bidirectional(merge_mode='concat') of SimpleRNN, LSTM or GRU")
+        return [_recurrent(forward, [forward, backward], dtype)]
+    weights = layer.get_weights()
+    if kind == "Embedding":
+        if config.get("mask_zero"):
+            raise ValueError("mask_zero=True masks padding; numrnn's layers take lengths instead")
+        built = nl.Embedding(*weights[0].shape, dtype=dtype)
+        built.load_state_dict({"weight": weights[0]})
+        return [built]
+    if kind == "Dense":
+        built = nl.Dense(*weights[0].shape, bias=config["use_bias"], dtype=dtype)
+        built.load_state_dict({"weight": weights[0].T, **({"bias": weights[1]} if config["use_bias"] else {})})
+        activation = _activation(config["activation"])
+        return [built] + ([] if activation == "linear" else [nl.Activation(activation, dtype=dtype)])
+    if kind == "Activation":
+        return [nl.Activation(_activation(config["activation"]), dtype=dtype)]
+    if kind == "Dropout":
+        return [nl.Dropout(config["rate"], dtype=dtype)]
+    raise ValueError("numrnn reads SimpleRNN, LSTM, GRU, Bidirectional, Embedding, Dense, Activation, Dropout and "
+                     "InputLayer")
+
+
+def _activation(name):
+    if not isinstance(name, str) or name not in _ACTIVATIONS:
+        raise ValueError(f"activation {name!r} is none of numrnn's {list(_ACTIVATIONS)}")
+    return name
+
+
+def _recurrent(layer, directions, dtype):
+    """One numrnn.RNN/LSTM/GRU from a Keras recurrent layer (and the backward layer of a Bidirectional)."""
+    from . import layers as nl
+    config = layer.get_config()
+    kind, convert = _RECURRENT[type(layer).__name__]
+    if config.get("return_state"):
+        raise ValueError("return_state=True returns the states too; numrnn's layer returns one output")
+    options = {}
+    if kind == "RNN":
+        options["nonlinearity"] = _activation(config["activation"])
+        if options["nonlinearity"] == "softmax":
+            raise ValueError("activation 'softmax' is not a recurrent nonlinearity of numrnn's")
+    elif (config["activation"], config["recurrent_activation"]) != ("tanh", "sigmoid"):
+        raise ValueError(f"activations ({config['activation']!r}, {config['recurrent_activation']!r}); numrnn's "
+                         f"{kind} has Keras's defaults ('tanh', 'sigmoid')")
+    if kind == "GRU":
+        convert = functools.partial(convert, reset_after=config["reset_after"])
+    state = {}
+    for reverse, part in zip((False, True), directions):
+        weights = part.get_weights()
+        state.update(convert(weights[0], weights[1], weights[2] if config["use_bias"] else None, reverse=reverse))
+    if not config["use_bias"]:  # numrnn's layer without biases, rather than biases held at zero
+        state = {name: value for name, value in state.items() if not name.startswith("bias")}
+    weights = layer.get_weights()
+    built = getattr(nl, kind)(weights[0].shape[0], weights[1].shape[0], bidirectional=len(directions) == 2,
+                              bias=config["use_bias"], return_sequences=config["return_sequences"], dtype=dtype,
+                              **options)
+    built.load_state_dict(state)
+    return built
 
 
 # -- checks and naming -------------------------------------------------------------------------------------------------

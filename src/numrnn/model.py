@@ -403,6 +403,25 @@ class Sequential:
                 "optimizer": None if self.optimizer is None else self.optimizer.config(),
                 "clip_norm": self.clip_norm, "clip_value": self.clip_value, "vocab": self.vocab}
 
+    @classmethod
+    def from_config(cls, config):
+        """A new model (fresh weights, fresh optimizer) with the architecture, loss, optimizer, clipping and
+        vocabulary that config() described; layers are built through their registry. ValueError names the layer."""
+        built = []
+        for index, entry in enumerate(config.get("layers", [])):
+            try:
+                layer_class = LAYERS.get(str(entry.get("class")))
+            except ValueError as error:
+                raise ValueError(f"layer {index}: {error}") from None
+            try:
+                built.append(layer_class.from_config(entry["config"]))
+            except (TypeError, ValueError, KeyError) as error:
+                raise ValueError(f"layer {index} ({entry.get('class')}) has an invalid config: {error}") from None
+        model = cls(built, loss=config.get("loss"), optimizer=config.get("optimizer"),
+                    clip_norm=config.get("clip_norm"), clip_value=config.get("clip_value"))
+        model.vocab = config.get("vocab")
+        return model
+
     def clone(self):
         """A new model with the same architecture, weights, loss, clipping, vocabulary and extra, and a fresh
         optimizer of the same configuration (no state, no carried states)."""

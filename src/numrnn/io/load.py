@@ -1,7 +1,7 @@
 """numrnn.load: read a model file (numrnn.io.format), check it (numrnn.io.schema), then build the model through the
-layer registry, inside a parameter budget of the numbers the file holds (numrnn.random.parameter_budget), so that no
-size in the metadata can make numrnn allocate more than the file itself holds."""
-from ..layers import LAYERS
+layer registry (Sequential.from_config), inside a parameter budget of the numbers the file holds
+(numrnn.random.parameter_budget), so that no size in the metadata can make numrnn allocate more than the file
+itself holds."""
 from ..model import Sequential
 from ..random import parameter_budget
 from .format import read_archive
@@ -18,16 +18,9 @@ def build_model(meta, arrays, path):
     """The Sequential a file describes, from its checked metadata and arrays."""
     config = check_meta(meta, path)
     params = {key[len("params/"):]: value for key, value in arrays.items() if key.startswith("params/")}
-    built = []
     with parameter_budget(sum(value.size for value in params.values())):
-        for index, entry in enumerate(config["layers"]):
-            try:
-                built.append(LAYERS.get(entry["class"]).from_config(entry["config"]))
-            except (TypeError, ValueError, KeyError) as error:
-                raise ValueError(f"{path}: layer {index} ({entry['class']}) has an invalid config: {error}") from None
         try:
-            model = Sequential(built, loss=config.get("loss"), optimizer=config.get("optimizer"),
-                               clip_norm=config.get("clip_norm"), clip_value=config.get("clip_value"))
+            model = Sequential.from_config(config)
         except (TypeError, ValueError, KeyError) as error:
             raise ValueError(f"{path}: the model's config is invalid: {error}") from None
     model.vocab = check_vocab(config.get("vocab"), path)

@@ -1,0 +1,201 @@
+"""torch.nn modules that compute what numrnn's layers compute: what numrnn.torch.to_torch builds. This module
+imports torch at its top, so only numrnn.torch's functions import it (`import numrnn` never does).
+
+Every module takes and gives batch-first tensors, and keeps its parameters under the numrnn layer's own names, so
+Sequential's state_dict names are numrnn's ("0.weight", "1.weight_ih_l0", "1.weight_ih_l0_reverse"):
+
+    numrnn layer                         torch module
+    Embedding, Dense, Dropout            nn.Embedding, nn.Linear, nn.Dropout
+    OneHot, Activation                   OneHot, Activation (below)
+    RNN (tanh, relu), LSTM, GRU          RNN, LSTM, GRU: torch's own (cuDNN where there is one), batch_first=True;
+                                         lengths go through pack_padded_sequence
+    RNN (sigmoid, linear), Recurrent,    Loop: torch's cell equations, one step at a time, with numrnn's rules for
+    Bidirectional                        lengths (past its end a sequence's state is frozen, its outputs zero; the
+                                         backward direction runs on each sequence reversed within its length)
+"""
+import torch
+from torch import nn
+from torch.nn import functional as F
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+ACTIVATIONS = {"tanh": torch.tanh, "sigmoid": torch.sigmoid, "relu": torch.relu, "linear": lambda z: z,
+               "softmax": lambda z: torch.softmax(z, dim=-1)}
+
+
+class Sequential(nn.Module):
+    """numrnn.Sequential in torch: forward(x, lengths=None) -> what numrnn's model.forward gives (raw outputs,
+    logits for a classifier), batch-first. `numrnn_config` is the numrnn model's config(), for from_torch."""
+
+    def __init__(self, layers, numrnn_config):
+        super().__init__()
+        for index, layer in enumerate(layers):
+            self.add_module(str(index), layer)
+        self.numrnn_config = numrnn_config
+
+    def forward(self, x, lengths=None):
+        for layer in self.children():
+            x = layer(x, lengths) if getattr(layer, "takes_lengths", False) else layer(x)
+        return x
+
+
+class OneHot(nn.Module):
+    def __init__(self, num_classes, dtype):
+        super().__init__()
+        self.num_classes, self.dtype = num_classes, dtype
+
+    def forward(self, ids):
+        return F.one_hot(ids.long(), self.num_classes).to(self.dtype)
+
+
+class Activation(nn.Module):
+    def __init__(self, name):
+        super().__init__()
+        self.name = name
+
+    def forward(self, x):
+        return ACTIVATIONS[self.name](x)
+
+
+class _Packed:
+    """forward(x, lengths=None) for torch's own recurrent layers: variable lengths through packed sequences, and
+    with return_sequences=False the last layer's final states, forward direction first (numrnn's output)."""
+
+    takes_lengths = True
+
+    def forward(self, x, lengths=None):
+        if lengths is None:
+            output, state = super().forward(x)
+        else:
+            packed = pack_padded_sequence(x, lengths.cpu().long(), batch_first=True, enforce_sorted=False)
+            output, state = super().forward(packed)
+            output, _ = pad_packed_sequence(output, batch_first=True, total_length=x.shape[1])
+        if self.return_sequences:
+            return output
+        final = state[0] if isinstance(state, tuple) else state  # LSTM: (h_n, c_n)
+        return torch.cat(list(final[-(2 if self.bidirectional else 1):]), dim=-1)
+
+
+class RNN(_Packed, nn.RNN):
+    def __init__(self, *args, return_sequences=True, **kwargs):
+        super().__init__(*args, batch_first=True, **kwargs)
+        self.return_sequences = return_sequences
+
+
+class LSTM(_Packed, nn.LSTM):
+    def __init__(self, *args, return_sequences=True, **kwargs):
+        super().__init__(*args, batch_first=True, **kwargs)
+        self.return_sequences = return_sequences
+
+
+class GRU(_Packed, nn.GRU):
+    def __init__(self, *args, return_sequences=True, **kwargs):
+        super().__init__(*args, batch_first=True, **kwargs)
+        self.return_sequences = return_sequences
+
+
+def reverse_within(sequence, lengths):
+    """(T, B, ...) reversed in time within each sequence's length (numrnn.sequences.reverse_within)."""
+    if lengths is None:
+        return sequence.flip(0)
+    steps, batch = sequence.shape[:2]
+    time = torch.arange(steps, device=sequence.device)[:, None].expand(steps, batch)
+    lengths = lengths.to(sequence.device)[None, :]
+    index = torch.where(time < lengths, lengths - 1 - time, time)
+    return sequence[index, torch.arange(batch, device=sequence.device)[None, :]]
+
+
+def step(kind, nonlinearity, x, state, weight_ih, weight_hh, bias_ih, bias_hh):
+    """One step of torch's cells (numrnn.cells' equations); state (h,) or (h, c); returns the new state."""
+    gi = x @ weight_ih.T + (0 if bias_ih is None else bias_ih)
+    gh = state[0] @ weight_hh.T + (0 if bias_hh is None else bias_hh)
+    if kind == "RNN":
+        return (ACTIVATIONS[nonlinearity](gi + gh),)
+    if kind == "LSTM":
+        i, f, g, o = (gi + gh).chunk(4, dim=1)
+        cell = torch.sigmoid(f) * state[1] + torch.sigmoid(i) * torch.tanh(g)
+        return torch.sigmoid(o) * torch.tanh(cell), cell
+    r_i, z_i, n_i = gi.chunk(3, dim=1)
+    r_h, z_h, n_h = gh.chunk(3, dim=1)
+    r, z = torch.sigmoid(r_i + r_h), torch.sigmoid(z_i + z_h)
+    n = torch.tanh(n_i + r * n_h)
+    return ((1 - z) * n + z * state[0],)
+
+
+class Loop(nn.Module):
+    """Any numrnn recurrent layer as torch's cell equations over time, parameters under numrnn's names:
+
+        fast layer (stacked=True)     weight_ih_l{k}{s}            s in "", "_reverse" (bidirectional)
+        Recurrent(cell)               weight_ih
+        Bidirectional(layer)          the layer's names, and the same + "_reverse" for its backward copy
+
+    outer=2 (Bidirectional): the layer runs on x, its copy on x reversed within lengths; outputs side by side."""
+
+    takes_lengths = True
+
+    def __init__(self, kind, input_size, hidden_size, *, num_layers=1, bidirectional=False, outer=1, stacked=True,
+                 bias=True, nonlinearity="tanh", dropout=0.0, return_sequences=True, dtype=torch.float32):
+        super().__init__()
+        self.kind, self.hidden_size, self.num_layers, self.nonlinearity = kind, hidden_size, num_layers, nonlinearity
+        self.inner = ("", "_reverse")[: 2 if bidirectional else 1]
+        self.outer = ("", "_reverse")[:outer]
+        self.stacked, self.dropout, self.return_sequences = stacked, dropout, return_sequences
+        rows = {"RNN": 1, "LSTM": 4, "GRU": 3}[kind] * hidden_size
+        for o in self.outer:
+            for k in range(num_layers):
+                width = input_size if k == 0 else hidden_size * len(self.inner)
+                for s in self.inner:
+                    suffix = self._suffix(k, s, o)
+                    shapes = {"weight_ih": (rows, width), "weight_hh": (rows, hidden_size)}
+                    if bias:
+                        shapes.update(bias_ih=(rows,), bias_hh=(rows,))
+                    for name, shape in shapes.items():
+                        self.register_parameter(name + suffix, nn.Parameter(torch.zeros(shape, dtype=dtype)))
+
+    def _suffix(self, k, s, o):
+        return (f"_l{k}{s}" if self.stacked else s) + o
+
+    def _weights(self, suffix):
+        return tuple(getattr(self, name + suffix, None) for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
+
+    def forward(self, x, lengths=None):
+        sequence = x.transpose(0, 1)
+        steps, batch = sequence.shape[:2]
+        mask = None
+        if lengths is not None:
+            mask = torch.arange(steps, device=x.device)[:, None] < lengths.to(x.device)[None, :]
+            sequence = torch.where(mask[..., None], sequence, torch.zeros((), dtype=sequence.dtype))
+        outputs = []
+        for o in self.outer:
+            output = self._stack(sequence if not o else reverse_within(sequence, lengths), mask, lengths, o)
+            outputs.append(reverse_within(output, lengths) if o and self.return_sequences else output)
+        output = torch.cat(outputs, dim=-1)
+        return output.transpose(0, 1) if self.return_sequences else output
+
+    def _stack(self, layer_input, mask, lengths, o):
+        for k in range(self.num_layers):
+            outputs, finals = [], []
+            for s in self.inner:
+                inputs = layer_input if not s else reverse_within(layer_input, lengths)
+                output, final = self._direction(inputs, mask, self._weights(self._suffix(k, s, o)))
+                outputs.append(reverse_within(output, lengths) if s else output)
+                finals.append(final)
+            layer_input = torch.cat(outputs, dim=-1)
+            if self.dropout and k < self.num_layers - 1:
+                layer_input = F.dropout(layer_input, self.dropout, self.training)
+        return layer_input if self.return_sequences else torch.cat(finals, dim=-1)
+
+    def _direction(self, inputs, mask, weights):
+        batch = inputs.shape[1]
+        zeros = inputs.new_zeros((batch, self.hidden_size))
+        state = (zeros, zeros) if self.kind == "LSTM" else (zeros,)
+        outputs = []
+        for t in range(inputs.shape[0]):
+            new = step(self.kind, self.nonlinearity, inputs[t], state, *weights)
+            if mask is None:
+                state = new
+                outputs.append(new[0])
+            else:  # past its end a sequence keeps its state and outputs zeros
+                keep = mask[t][:, None]
+                state = tuple(torch.where(keep, n, s) for n, s in zip(new, state))
+                outputs.append(torch.where(keep, new[0], zeros))
+        return torch.stack(outputs), state[0]
