@@ -16,16 +16,18 @@ import argparse
 import sys
 
 from .. import __version__
+from ..apps import charlm
 from ..apps.charlm import CELLS, DEFAULTS, INPUTS
 from ..apps.gradcheck import available_cells
 from ..apps.tasks import PRESETS, TASKS
 from ..apps.tasks.base import LR_SCHEDULES
 from ..functional import ACTIVATIONS
+from ..io.load import load
 from ..optimizers import OPTIMIZERS
 from ..schedules import NAMES as SCHEDULES
 from . import forecast, gradcheck, models, text, train
-from .common import (ERRORS, EXIT_INTERRUPTED, EXIT_USAGE, non_negative_float, non_negative_int, positive_float,
-                     positive_int, report)
+from .common import (ERRORS, EXIT_INTERRUPTED, EXIT_USAGE, UsageError, non_negative_float, non_negative_int,
+                     positive_float, positive_int, report)
 
 __all__ = ["main", "build_parser"]
 
@@ -46,8 +48,19 @@ def main(argv=None):
 
 
 def _evaluate(args):
-    """A model and a text file: a character model's loss; otherwise the task's metrics."""
-    return text.evaluate_text(args) if args.task is None and args.data is not None else models.evaluate(args)
+    """A model and a text file: a character model's loss; otherwise the task's metrics. Without --task or --data,
+    what the model was trained on: a character model's own corpus (Tiny Shakespeare by default), a task's model
+    its task."""
+    if args.task is None and args.data is None:
+        extra = load(args.model).extra or {}
+        if "text" in extra:
+            args.data = extra["text"].get("data") or charlm.default_corpus()
+        elif extra.get("task") in TASKS:
+            args.task = extra["task"]
+        else:
+            raise UsageError("evaluate needs --task TASK (count, mod3, sine, mult-series), or --data FILE for a "
+                             "text model: this model does not say what it was trained on")
+    return text.evaluate_text(args) if args.task is None else models.evaluate(args)
 
 
 def build_parser():
