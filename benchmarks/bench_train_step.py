@@ -211,7 +211,7 @@ class NumrnnRunner:
         self.model = numrnn.Sequential([layer(CLASSES, hidden), numrnn.Dense(hidden, CLASSES)],
                                        loss="cross_entropy", optimizer=numrnn.Adam(lr=LR))
         # the validated data, for the variants that skip validation
-        self.Xc, self.yc, _ = self.model._check_data(self.X, self.y)
+        self.Xc, self.yc, _ = self.model.check_data(self.X, self.y)
         if cell == "lstm":
             self.floor = LSTMProducts(mode, batch, steps, hidden, seed)
             self.variants = self.variants + ("products",)
@@ -223,16 +223,17 @@ class NumrnnRunner:
         return self.model.predict(self.X, batch_size=self.batch)
 
     def raw(self):
-        """The same work without validation: _train_step, or eval forward + softmax (time-major, no copy back)."""
+        """The same work without validation: train_on_batch(checked=True), or eval forward + softmax (time-major,
+        no copy back)."""
         if self.mode == "train":
-            return self.model._train_step(self.Xc, self.yc, None)["loss"]
+            return self.model.train_on_batch(self.Xc, self.yc, checked=True)["loss"]
         self.model.eval()
         return self.model.loss.predict(self.model.forward(self.Xc))
 
     def check(self):
         """Validation alone: what train_on_batch / predict do before any work."""
         if self.mode == "train":
-            return self.model._check_data(self.X, self.y)
+            return self.model.check_data(self.X, self.y)
         return self.model.layers[0].check_input("X", self.X)
 
     def products(self):
@@ -508,8 +509,8 @@ def markdown_tables(results, args):
                      f"{r['numrnn_peak_growth_mib']:.1f} | {r['torch_peak_growth_mib']:.1f} |")
     main = "\n".join(lines)
     public = "train_on_batch" if args.mode == "train" else "predict"
-    raw = "_train_step" if args.mode == "train" else "forward+softmax"
-    check = "_check_data" if args.mode == "train" else "check_input"
+    raw = "train_on_batch(checked=True)" if args.mode == "train" else "forward+softmax"
+    check = "check_data" if args.mode == "train" else "check_input"
     lines = [f"| config | numrnn {raw} ms | validation ({check}) ms | validation % of {public} | "
              f"best numrnn / torch ms (ratio) | ratio per round (median, min-max) | spread numrnn / torch (IQR % of median) | steps each | "
              f"lower peak | numrnn abs peak MiB | torch abs peak MiB | other load, CPUs (mean/max) |",
