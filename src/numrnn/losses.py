@@ -21,8 +21,6 @@ to N, and get a zero gradient; their targets are never looked at.
 The classifiers take logits and fuse the softmax or sigmoid into the loss: the fused gradients are the plain
 softmax(z) - y and sigmoid(z) - y, and no probability is ever logged, so no clipping of p is needed.
 """
-from collections.abc import Mapping
-
 import numpy as np
 
 from ._validate import as_real_array, check_choice
@@ -288,23 +286,7 @@ def get_loss(loss, **kwargs):
     """A loss from an instance (returned as is), a class, a name ("mse", "cross_entropy", "bce", Keras's and
     torch's names, ...) or a config, the dict a loss's config() returns ({"name": ..., "reduction": ...});
     kwargs add to it."""
-    if isinstance(loss, Loss):
-        if kwargs:
-            raise TypeError(f"get_loss takes keyword arguments only with a name, got an instance and {sorted(kwargs)}")
-        return loss
-    if isinstance(loss, Mapping):
-        if "name" not in loss:
-            raise ValueError(f"a loss config must have a 'name', got keys {sorted(loss)}")
-        kwargs = {**{k: v for k, v in loss.items() if k != "name"}, **kwargs}
-        loss = loss["name"]
-    if isinstance(loss, type) and issubclass(loss, Loss):
-        return loss(**kwargs)
-    if not isinstance(loss, str):
-        raise TypeError(f"loss must be a name, a config dict or a Loss instance, got {type(loss).__name__} {loss!r}")
-    key = loss if loss in LOSSES else loss.lower()
-    if key not in LOSSES:
-        raise ValueError(f"unknown loss {loss!r}; known names: {', '.join(LOSSES.names(aliases=True))}")
-    return LOSSES.get(key)(**kwargs)
+    return LOSSES.build(loss, Loss, **kwargs)
 
 
 # -- argument checks -----------------------------------------------------------------------------------------------

@@ -406,22 +406,4 @@ def get_optimizer(optimizer, **kwargs):
 
     Names: "sgd", "adam", "rmsprop", "adagrad", "rprop"; kwargs go to the constructor (and add to a config).
     """
-    if isinstance(optimizer, Optimizer):
-        if kwargs:
-            raise TypeError(f"get_optimizer takes keyword arguments only with a name, got an instance and "
-                            f"{sorted(kwargs)}")
-        return optimizer
-    if isinstance(optimizer, Mapping):
-        if "name" not in optimizer:
-            raise ValueError(f"an optimizer config must have a 'name', got keys {sorted(optimizer)}")
-        kwargs = {**{k: v for k, v in optimizer.items() if k != "name"}, **kwargs}
-        optimizer = optimizer["name"]
-    if isinstance(optimizer, type) and issubclass(optimizer, Optimizer):
-        return optimizer(**kwargs)
-    if not isinstance(optimizer, str):
-        raise TypeError(f"optimizer must be a name, a config dict or an Optimizer instance, "
-                        f"got {type(optimizer).__name__} {optimizer!r}")
-    key = optimizer.lower()
-    if key not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {optimizer!r}; known names: {', '.join(OPTIMIZERS.names())}")
-    return OPTIMIZERS.get(key)(**kwargs)
+    return OPTIMIZERS.build(optimizer, Optimizer, **kwargs)

@@ -48,6 +48,29 @@ class Registry:
         raise ValueError(f"{getattr(entry, '__name__', entry)!r} is not a registered {self.kind}; register it with "
                          f"numrnn's register() for its kind so that files can name it")
 
+    def build(self, spec, base, **kwargs):
+        """An instance from `spec`: an instance of `base` (returned as is), a subclass of it, a name (an alias, or
+        any case), or a config dict {"name": ..., **arguments}; kwargs add to the arguments."""
+        if isinstance(spec, base):
+            if kwargs:
+                raise TypeError(f"a {self.kind} takes keyword arguments only with a name, got an instance and "
+                                f"{sorted(kwargs)}")
+            return spec
+        if isinstance(spec, dict):
+            if "name" not in spec:
+                raise ValueError(f"a {self.kind} config must have a 'name', got keys {sorted(spec)}")
+            kwargs = {**{k: v for k, v in spec.items() if k != "name"}, **kwargs}
+            spec = spec["name"]
+        if isinstance(spec, type) and issubclass(spec, base):
+            return spec(**kwargs)
+        if not isinstance(spec, str):
+            raise TypeError(f"{self.kind} must be a name, a config dict or a {base.__name__} instance, got "
+                            f"{type(spec).__name__} {spec!r}")
+        key = spec if spec in self else spec.lower()
+        if key not in self:
+            raise ValueError(f"unknown {self.kind} {spec!r}; known names: {', '.join(self.names(aliases=True))}")
+        return self.get(key)(**kwargs)
+
     def names(self, aliases=False):
         return sorted(list(self._entries) + (list(self._aliases) if aliases else []))
 
