@@ -21,8 +21,16 @@ def test_evaluate_on_the_wrong_task(capsys, mod3_model):
     assert_usage_error(run(capsys, "evaluate", mod3_model, "--task", "sine"), "task sine needs 1 and 1")
 
 
-def test_evaluate_needs_a_task_or_data(capsys, mod3_model):
-    assert_usage_error(run(capsys, "evaluate", mod3_model), "--task")
+def test_evaluate_without_a_task_uses_the_one_the_model_was_trained_on(capsys, mod3_model):
+    status, out, _ = run(capsys, "evaluate", mod3_model)
+    assert status == 0 and out.startswith("mod3: accuracy")
+
+
+def test_evaluate_needs_a_task_or_data_for_a_model_that_does_not_say(capsys, tmp_path):
+    import numrnn
+    path = tmp_path / "plain.npz"
+    numrnn.Sequential([numrnn.RNN(3, 4), numrnn.Dense(4, 3)], loss="cross_entropy").save(path)
+    assert_usage_error(run(capsys, "evaluate", path), "--task")
 
 
 def test_evaluate_a_missing_model(tmp_path, capsys):
