@@ -123,7 +123,7 @@ def as_index_array(name, data, ndim=None, upper=None):
     if not np.issubdtype(array.dtype, np.integer):
         if not np.isfinite(array).all() or not np.all(array == np.round(array)):
             raise TypeError(f"{name} must hold integer indices, got non-integer values of dtype {array.dtype}")
-        if array.size and np.abs(array).max() >= 2.0 ** 62:
+        if array.size and float(np.abs(array).max()) >= 2.0 ** 62:
             raise ValueError(f"{name} must hold integer indices, got values as large as {np.abs(array).max():g}")
         array = array.astype(np.int64)
     if ndim is not None:
