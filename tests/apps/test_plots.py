@@ -71,6 +71,17 @@ def test_forecast(tmp_path):
                               shown=100))
 
 
+def test_forecast_with_dates_and_a_band(tmp_path):
+    """The forecaster's plot: a date axis (numpy datetime64), the history, the forecast and its interval."""
+    dates = np.arange("2000-01", "2010-01", dtype="datetime64[M]").astype("datetime64[D]")
+    future = np.arange("2010-01", "2011-01", dtype="datetime64[M]").astype("datetime64[D]")
+    values = np.sin(np.arange(dates.size) / 3)
+    ahead = np.sin(np.arange(dates.size, dates.size + 12) / 3)
+    path = plots.forecast(values, ahead, tmp_path / "fc.png", x=dates, future_x=future, lower=ahead - 0.2,
+                          upper=ahead + 0.2, band="90% interval", shown=48)
+    assert_png(path)
+
+
 def test_plots_do_not_touch_pyplot(tmp_path):
     plots.loss_curves({"loss": [1.0, 0.5]}, tmp_path / "loss.png")
     pyplot = sys.modules.get("matplotlib.pyplot")

@@ -5,7 +5,7 @@
     predictions(panels, path)                    predicted against true values, one panel per data split
     loss_surface(w_x, w_rec, loss, points, path) contours of the loss over two weights and an optimizer's path
     accuracy_per_step(curves, path)              accuracy at each time step, one line per test set
-    forecast(history, future, path)              a series and its forecast
+    forecast(history, future, path)              a series and its forecast (dates, a prediction band)
 
 Each function draws on its own matplotlib Figure (no pyplot, so no global backend or state is touched: the Agg
 canvas renders the PNG), writes it through numrnn.io.atomic (a crash leaves no half-written image) and returns
@@ -140,6 +140,8 @@ def predictions(panels, path, title="Predictions against the true values", xlabe
         axes.grid(True, alpha=0.3)
         axes.legend(loc="upper right", fontsize=8)
     axes_list[-1].set_xlabel(xlabel)
+    if np.issubdtype(np.asarray(x).dtype, np.datetime64):
+        figure.autofmt_xdate()
     figure.suptitle(title)
     return _save(figure, path)
 
@@ -189,20 +191,32 @@ def accuracy_per_step(curves, path, title="Accuracy at each time step"):
     return _save(figure, path)
 
 
-def forecast(history, future, path, title="Series and forecast", label="value", shown=None):
-    """The series (its last `shown` values, all if None) and the forecast that continues it."""
+def forecast(history, future, path, title="Series and forecast", label="value", shown=None, x=None, future_x=None,
+             lower=None, upper=None, band="interval"):
+    """The series (its last `shown` values, all if None) and the forecast that continues it.
+
+    x, future_x: the positions of the history's and the forecast's values (dates as numpy datetime64, or numbers;
+    None: row numbers); lower, upper: a prediction interval around the forecast, drawn as a band named `band`.
+    """
     history = np.asarray(history, dtype=np.float64).reshape(-1)
     future = np.asarray(future, dtype=np.float64).reshape(-1)
+    x = np.arange(history.size) if x is None else np.asarray(x)
+    future_x = np.arange(history.size, history.size + future.size) if future_x is None else np.asarray(future_x)
     start = 0 if shown is None else max(0, history.size - shown)
     figure = _figure(8.0, 4.0)
     axes = figure.add_subplot()
-    x_history = np.arange(start, history.size)
-    x_future = np.arange(history.size, history.size + future.size)
-    axes.plot(x_history, history[start:], "-", color="tab:blue", linewidth=1.4, label="data")
-    axes.plot(np.concatenate([[history.size - 1], x_future]), np.concatenate([[history[-1]], future]), "-o",
-              color="tab:orange", markersize=3, linewidth=1.4, label=f"forecast ({future.size} steps)")
-    axes.axvline(history.size - 0.5, color="gray", linestyle=":", linewidth=1)
-    axes.set_xlabel("row")
+    axes.plot(x[start:], history[start:], "-", color="tab:blue", linewidth=1.4, label="data")
+    if lower is not None and upper is not None:
+        axes.fill_between(future_x, np.asarray(lower, dtype=np.float64), np.asarray(upper, dtype=np.float64),
+                          color="tab:orange", alpha=0.25, linewidth=0, label=band)
+    axes.plot(future_x, future, "-o", color="tab:orange", markersize=3, linewidth=1.4,
+              label=f"forecast ({future.size} steps)")
+    if history.size:
+        axes.axvline(x[-1], color="gray", linestyle=":", linewidth=1)
+    dated = np.issubdtype(np.asarray(future_x).dtype, np.datetime64)
+    axes.set_xlabel("date" if dated else "row")
+    if dated:
+        figure.autofmt_xdate()
     axes.set_ylabel(label)
     axes.set_title(title)
     axes.grid(True, alpha=0.3)
