@@ -10,7 +10,7 @@ import sys
 import tempfile
 
 __all__ = ["EXIT_OK", "EXIT_FAILED", "EXIT_USAGE", "EXIT_INTERRUPTED", "UsageError", "ERRORS", "report", "message",
-           "prepare_out", "positive_int", "non_negative_int", "positive_float", "non_negative_float"]
+           "prepare_out", "positive_int", "non_negative_int", "positive_float", "non_negative_float", "fraction"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -73,3 +73,4 @@ positive_int = _argument_type(int, lambda value: value > 0, "a positive integer"
 non_negative_int = _argument_type(int, lambda value: value >= 0, "a non-negative integer")
 positive_float = _argument_type(float, lambda value: math.isfinite(value) and value > 0, "a positive number")
 non_negative_float = _argument_type(float, lambda value: math.isfinite(value) and value >= 0, "a number >= 0")
+fraction = _argument_type(float, lambda value: 0 <= value < 0.5, "a fraction in [0, 0.5)")

@@ -1,11 +1,13 @@
 """`numrnn`: the one parser of every command, and the dispatch to the module that runs it.
 
     numrnn train count|mod3|sine|mult-series --out DIR [--preset tutorial] [--hidden N ...]    train.py
-    numrnn train csv --data FILE --column NAME --window N --out DIR                            train.py
+    numrnn train csv --data FILE --target COLUMN [--features COL ...] [--date COLUMN] --out DIR  train.py, forecast.py
     numrnn train text [--data FILE] [--out DIR] [--time-budget SECONDS] ...                    text.py
-    numrnn evaluate MODEL --task TASK  |  numrnn evaluate MODEL --data FILE (text models)       models.py, text.py
+    numrnn evaluate MODEL --task TASK  |  numrnn evaluate MODEL --data FILE (text models,       models.py, text.py,
+        forecasters)                                                                            forecast.py
     numrnn predict MODEL --input FILE [--output FILE]  |  numrnn info MODEL                     models.py
-    numrnn forecast MODEL --data FILE --steps K [--column NAME] [--out DIR]                     forecast.py
+    numrnn forecast MODEL --data FILE --steps K [--from DATE] [--out DIR]                       forecast.py
+    numrnn backtest MODEL --data FILE --from DATE [--horizon K] --out DIR [--json]              forecast.py
     numrnn sample MODEL [--length N] [--temperature T] [--prime TEXT] [--seed S]               text.py
     numrnn gradcheck [--cell rnn] [--nonlinearity tanh] [--layers 2] [--bptt-truncate K] ...   gradcheck.py
 
@@ -48,9 +50,13 @@ def main(argv=None):
 
 
 def _evaluate(args):
-    """A model and a text file: a character model's loss; otherwise the task's metrics. Without --task or --data,
-    what the model was trained on: a character model's own corpus (Tiny Shakespeare by default), a task's model
-    its task."""
+    """A model and a text file: a character model's loss; a forecaster's backtest table; otherwise the task's
+    metrics. Without --task or --data, what the model was trained on: a character model's own corpus (Tiny
+    Shakespeare by default), a forecaster its CSV file, a task's model its task."""
+    if args.task is None and _is_forecaster(args.model):
+        return forecast.evaluate(args)
+    if args.start is not None:
+        raise UsageError("--from is for forecasters (models written by numrnn train csv)")
     if args.task is None and args.data is None:
         extra = load(args.model).extra or {}
         if "text" in extra:
@@ -61,6 +67,20 @@ def _evaluate(args):
             raise UsageError("evaluate needs --task TASK (count, mod3, sine, mult-series), or --data FILE for a "
                              "text model: this model does not say what it was trained on")
     return text.evaluate_text(args) if args.task is None else models.evaluate(args)
+
+
+def _predict(args):
+    """A forecaster reads a CSV of its own columns; any other model, arrays of sequences."""
+    return (forecast.predict if _is_forecaster(args.model) else models.predict)(args)
+
+
+def _is_forecaster(path):
+    """Whether the model file holds a forecaster; a file that cannot be read is left to the command that reads
+    it, which names the problem."""
+    try:
+        return forecast.is_forecaster(load(path))
+    except ERRORS:
+        return False
 
 
 def build_parser():
@@ -84,25 +104,19 @@ def build_parser():
         if "steps" in TASKS.get(name).settings():
             task.add_argument("--steps", type=positive_int, help="length of the training sequences")
         task.set_defaults(run=train.run)
-    csv = recipes.add_parser("csv", help="forecast one numeric column of your CSV file",
-                             description="Train a many-to-one forecaster on one numeric column of a CSV file "
-                                         "(values scaled by the training part's mean and std; chronological split, "
-                                         "last 20%% for validation).")
-    csv.add_argument("--data", required=True, metavar="FILE", help="CSV file with a header row")
-    csv.add_argument("--column", required=True, metavar="NAME", help="the numeric column to forecast")
-    csv.add_argument("--window", required=True, type=positive_int, metavar="N",
-                     help="how many past values each prediction sees")
-    _add_training_options(csv, csv=True)
-    csv.set_defaults(run=train.run)
+    forecast.add_train_csv(recipes, _add_training_options).set_defaults(run=train.run)
     _add_train_text(recipes)
 
     evaluate = commands.add_parser("evaluate", help="metrics of a trained model on fresh test data",
                                    description="numrnn evaluate MODEL --task TASK: the task's metrics on newly "
                                                "generated test data. numrnn evaluate MODEL --data FILE: a text "
-                                               "model on a text file.")
+                                               "model on a text file, or a forecaster's backtest on a CSV file "
+                                               "(from --from, default the rows it never saw in training).")
     evaluate.add_argument("model", metavar="MODEL", help="a model.npz written by numrnn train")
     evaluate.add_argument("--task", choices=TASKS.names(), help="the task to evaluate on")
-    evaluate.add_argument("--data", metavar="FILE", help="a text file (text models)")
+    evaluate.add_argument("--data", metavar="FILE", help="a text file (text models) or a CSV file (forecasters)")
+    evaluate.add_argument("--from", dest="start", metavar="DATE",
+                          help="forecasters: the first date to predict (a row number without dates)")
     evaluate.add_argument("--seed", type=int, help="seed of the test data (default: the one used in training)")
     evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
     evaluate.set_defaults(run=_evaluate)
@@ -118,17 +132,9 @@ def build_parser():
     predict.add_argument("--input", required=True, metavar="FILE", help=".npy or .csv inputs")
     predict.add_argument("--output", metavar="FILE", help="write the predictions: .npy (raw outputs, "
                                                            "probabilities for classifiers) or .csv (the printed lines)")
-    predict.set_defaults(run=models.predict)
+    predict.set_defaults(run=_predict)
 
-    forecaster = commands.add_parser("forecast", help="forecast the next K values of a CSV column",
-                                     description="Forecast --steps values after the end of the column, feeding each "
-                                                 "prediction back as input. MODEL comes from numrnn train csv.")
-    forecaster.add_argument("model", metavar="MODEL")
-    forecaster.add_argument("--data", required=True, metavar="FILE", help="CSV file holding the history")
-    forecaster.add_argument("--column", metavar="NAME", help="column to read (default: the one trained on)")
-    forecaster.add_argument("--steps", required=True, type=positive_int, metavar="K", help="values to forecast")
-    forecaster.add_argument("--out", metavar="DIR", help="also write forecast.csv and forecast.png to DIR")
-    forecaster.set_defaults(run=forecast.run)
+    forecast.add_commands(commands)
 
     info = commands.add_parser("info", help="architecture, parameter count and training record of a model")
     info.add_argument("model", metavar="MODEL")
@@ -172,17 +178,22 @@ def _add_training_options(parser, csv=False):
     group = parser.add_argument_group("training options (left out: the recipe's value)")
     group.add_argument("--out", required=True, metavar="DIR", help="output folder (created if needed)")
     group.add_argument("--hidden", type=positive_int, metavar="N", help="hidden units")
-    group.add_argument("--nonlinearity", choices=ACTIVATIONS)
+    if not csv:
+        group.add_argument("--nonlinearity", choices=ACTIVATIONS)
     group.add_argument("--layers", type=positive_int, metavar="N", help="stacked recurrent layers")
     group.add_argument("--epochs", type=positive_int, metavar="N")
     group.add_argument("--batch-size", type=positive_int, metavar="N")
-    group.add_argument("--optimizer", choices=OPTIMIZERS.names())
+    if not csv:
+        group.add_argument("--optimizer", choices=OPTIMIZERS.names())
     group.add_argument("--lr", type=positive_float, metavar="RATE", help="learning rate (Rprop: its first step)")
-    group.add_argument("--lr-schedule", choices=LR_SCHEDULES)
+    if not csv:
+        group.add_argument("--lr-schedule", choices=LR_SCHEDULES)
     group.add_argument("--clip-norm", type=positive_float, metavar="MAX", help="clip the global gradient norm")
-    group.add_argument("--clip-value", type=positive_float, metavar="MAX", help="clip each gradient to [-MAX, MAX]")
-    group.add_argument("--bptt-truncate", type=non_negative_int, metavar="K",
-                       help="truncated BPTT: each output's gradient flows back at most K steps (0: full BPTT)")
+    if not csv:
+        group.add_argument("--clip-value", type=positive_float, metavar="MAX",
+                           help="clip each gradient to [-MAX, MAX]")
+        group.add_argument("--bptt-truncate", type=non_negative_int, metavar="K",
+                           help="truncated BPTT: each output's gradient flows back at most K steps (0: full BPTT)")
     group.add_argument("--seed", type=int, help="seeds the weights, the data and the shuffling (default 0)")
     if not csv:
         group.add_argument("--init", choices=("torch", "tutorial"),

@@ -10,7 +10,7 @@ import os
 
 import numpy as np
 
-from ..apps import runs, tasks
+from ..apps import forecast, runs, tasks
 from ..io.atomic import atomic_write
 from ..io.load import load
 from .common import EXIT_OK, UsageError
@@ -124,7 +124,5 @@ def info(args):
         print("metrics: " + ", ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}"
                                       for k, v in metrics.items()))
     if extra.get("forecaster"):
-        f = extra["forecaster"]
-        print(f"forecaster: column {f['column']!r}, window {f['window']}, scaled by mean {f['mean']:.6g} and "
-              f"std {f['std']:.6g}")
+        print(f"forecaster: {forecast.Forecaster.of(model).describe()}")
     return EXIT_OK

@@ -1,7 +1,7 @@
 """`numrnn train TASK` (count, mod3, sine, mult-series) and `numrnn train csv`: train a recipe, write its folder.
 
     numrnn train sine --out runs/sine [--preset tutorial] [--hidden 64 ...]
-    numrnn train csv --data prices.csv --column close --window 30 --out runs/prices
+    numrnn train csv --data co2.csv --target co2 --out runs/co2        (the recipe's options: forecast.py)
 
 The folder receives model.npz, history.json and the task's PNG plots; the summary line and the files written are
 printed. The folder is checked (and matplotlib found) before any training.
@@ -9,8 +9,9 @@ printed. The folder is checked (and matplotlib found) before any training.
 import os
 import shlex
 
-from ..apps import forecast, runs, tasks
+from ..apps import runs, tasks
 from ..apps.plots import INSTALL_HINT, require
+from . import forecast
 from .common import EXIT_OK, UsageError, prepare_out
 from .progress import Progress
 
@@ -22,7 +23,7 @@ OVERRIDES = ("hidden", "nonlinearity", "layers", "epochs", "batch_size", "optimi
 
 
 def run(args):
-    """Train args.task ("csv": args.data's column args.column) into args.out; returns the exit status."""
+    """Train args.task ("csv": args.data's column args.target) into args.out; returns the exit status."""
     out = prepare_out(args.out)
     if not args.no_plots:
         try:
@@ -33,7 +34,7 @@ def run(args):
     progress = Progress(quiet=args.quiet)
     try:
         if args.task == "csv":
-            result = forecast.train_csv(args.data, args.column, args.window, overrides, callbacks=[progress])
+            result = forecast.train(args, callbacks=[progress])
         else:
             result = tasks.train(args.task, args.preset, overrides, callbacks=[progress])
     finally:

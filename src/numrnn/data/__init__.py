@@ -6,7 +6,7 @@
     X, y = data.sine(100, start=0)                   # X (100, 50, 1) windows of sin(x), y (100, 1) the next value
     X, y = data.mult_series(3000, seed=0)            # X (3000, 10, 61) one-hot s..10s, y (3000, 10) int, 1 = end
 
-A column of a CSV file as a time series is an application's data: numrnn.apps.forecast.read_column.
+A column of a CSV file as a time series is an application's data: numrnn.apps.forecast.read_series.
 """
 from .tasks import (END_MARKER, MULT_SERIES_CLASSES, SINE_WINDOW, count_ones, mod3, mult_series, sine,
                     sine_windows)
