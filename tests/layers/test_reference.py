@@ -12,7 +12,9 @@ INPUT, HIDDEN, BATCH, STEPS = 3, 4, 3, 6
 TOLERANCE = 1e-12
 FAST = [pytest.param((numrnn.RNN, {"nonlinearity": name}), id=f"RNN-{name}") for name in
         ("tanh", "relu", "sigmoid", "linear")] + [pytest.param((numrnn.LSTM, {}), id="LSTM"),
-                                                  pytest.param((numrnn.GRU, {}), id="GRU")]
+                                                  pytest.param((numrnn.GRU, {}), id="GRU"),
+                                                  pytest.param((numrnn.GRU, {"reset_after": False}),
+                                                               id="GRU-reset_before")]
 
 
 def close(mine, reference):

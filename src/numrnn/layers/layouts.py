@@ -142,6 +142,9 @@ class FastLayouts(Layer):
     def _weight_gradients(self, k, s, inputs, grad_projected, grad_recurrent, hidden_prev, need_input_grad):
         """The four parameter gradients as one matrix product (or sum) each, over all time steps at once.
 
+        hidden_prev: h_{t-1} (T, B, H), what W_hh multiplies; or a tuple of one such array per gate block where the
+        blocks multiply different vectors (the GRU with reset_after=False: r * h_{t-1} for n).
+
         Both layouts are read as (G*H, T*B) matrices without a copy: a unit-major cell's (G*H, T, B) gradients
         reshaped, a time-major cell's (T, B, G*H) ones reshaped to (T*B, G*H) and transposed."""
         if self.unit_major:
@@ -152,9 +155,15 @@ class FastLayouts(Layer):
             steps, batch, gate_size = grad_projected.shape
             grad_projected_2d = grad_projected.reshape(steps * batch, gate_size).T
             grad_recurrent_2d = grad_recurrent.reshape(steps * batch, gate_size).T
-        rows = steps * batch
+        rows, size = steps * batch, self.hidden_size
         np.matmul(grad_projected_2d, inputs.reshape(rows, inputs.shape[-1]), out=self.grads[f"weight_ih_l{k}{s}"])
-        np.matmul(grad_recurrent_2d, hidden_prev.reshape(rows, self.hidden_size), out=self.grads[f"weight_hh_l{k}{s}"])
+        grad_weight_hh = self.grads[f"weight_hh_l{k}{s}"]
+        if isinstance(hidden_prev, tuple):  # one (T, B, H) per gate block: the blocks multiply different vectors
+            for block, vectors in enumerate(hidden_prev):
+                gate_rows = slice(block * size, (block + 1) * size)
+                np.matmul(grad_recurrent_2d[gate_rows], vectors.reshape(rows, size), out=grad_weight_hh[gate_rows])
+        else:
+            np.matmul(grad_recurrent_2d, hidden_prev.reshape(rows, size), out=grad_weight_hh)
         if self.bias:
             np.sum(grad_projected_2d, axis=1, out=self.grads[f"bias_ih_l{k}{s}"])
             if grad_recurrent is grad_projected:  # RNN, LSTM: both biases enter the same pre-activation
