@@ -135,5 +135,6 @@ def as_index_array(name, data, ndim=None, upper=None):
         raise ValueError(f"{name} is empty (shape {array.shape})")
     low, high = int(array.min()), int(array.max())
     if low < 0 or (upper is not None and high >= upper):
-        raise ValueError(f"{name} must be in [0, {upper}), got values from {low} to {high}")
+        bounds = "non-negative" if upper is None else f"in [0, {upper})"
+        raise ValueError(f"{name} must be {bounds}, got values from {low} to {high}")
     return array

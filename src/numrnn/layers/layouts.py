@@ -25,7 +25,7 @@ import contextlib
 
 import numpy as np
 
-from ..sequences import reverse_within
+from ..sequences import gather_steps, reverse_within
 from .base import Layer, Workspace
 
 
@@ -128,13 +128,17 @@ class FastLayouts(Layer):
         np.copyto(grad_hidden, grad_outputs.transpose(0, 2, 1))
         return grad_hidden
 
-    def _record_step_gradients(self, direction, grad_projected, lengths):
+    def _record_step_gradients(self, direction, grad_projected, lengths, unorder=None):
         """||dL/d(pre-activations at step t)|| of the first layer, over batch and units, per step in original time
-        (directions added in squares): shows gradients vanish or explode as they travel back through time."""
+        (directions added in squares): shows gradients vanish or explode as they travel back through time.
+        unorder: unpacks the steps of a layer run on packed sequences (numrnn.sequences.packed_steps)."""
         layout = "gtb,gtb->tb" if self.unit_major else "tbg,tbg->tb"
         squares = np.einsum(layout, grad_projected, grad_projected, dtype=np.float64)
         if direction == 1:
             squares = reverse_within(squares, lengths)
+        if unorder is not None:
+            squares = gather_steps(squares, unorder)
+        if direction == 1:
             self.step_gradient_norms = np.sqrt(self.step_gradient_norms ** 2 + squares.sum(axis=1))
         else:
             self.step_gradient_norms = np.sqrt(squares.sum(axis=1))
