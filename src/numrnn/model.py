@@ -23,6 +23,7 @@ import numpy as np
 from . import threads
 from ._validate import check_positive_float, check_positive_int
 from .clipping import all_finite, clip_grad_norm, clip_grad_value, grad_norm
+from .layers import modes
 from .layers.base import LAYERS, Layer
 from .losses import get_loss
 from .metrics import BatchMean
@@ -288,35 +289,19 @@ class Sequential:
 
     @contextlib.contextmanager
     def inference(self):
-        """Forward only inside (predict, evaluate, sampling): recurrent layers keep nothing for backward and build
-        their derived weight copies once (see StackedRecurrent.inference)."""
-        with contextlib.ExitStack() as stack:
-            for layer in self.layers:
-                if hasattr(layer, "inference"):
-                    stack.enter_context(layer.inference())
+        """Forward only inside (predict, evaluate, sampling): numrnn.layers.modes.inference over the layers."""
+        with modes.inference(self.layers):
             yield self
 
     @contextlib.contextmanager
     def streaming(self):
-        """Inside, the recurrent layers run statefully from zeros (each forward carries on from the last one's
-        final state), and afterwards get back their mode and carried state: reading one long sequence in
-        consecutive chunks (predict, a text model's evaluation and sampling) without disturbing a training pass."""
-        layers = [layer for layer in self.layers if hasattr(layer, "carried_state")]
-        saved = [(layer.stateful, layer.carried_state) for layer in layers]
-        try:
-            for layer in layers:
-                layer.stateful = True
-                layer.reset_states()
+        """The recurrent layers run statefully from zeros inside, as they were after (numrnn.layers.modes)."""
+        with modes.streaming(self.layers):
             yield self
-        finally:
-            for layer, (stateful, carried) in zip(layers, saved):
-                layer.stateful, layer.carried_state = stateful, carried
 
     def reset_states(self):
         """Forget the state carried by stateful recurrent layers (truncated BPTT over consecutive chunks)."""
-        for layer in self.layers:
-            if hasattr(layer, "reset_states"):
-                layer.reset_states()
+        modes.reset_states(self.layers)
 
     # -- checks ----------------------------------------------------------------------------------------------------
     def check_ready(self, training=False):
