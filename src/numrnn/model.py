@@ -22,7 +22,6 @@ import numpy as np
 
 from . import threads
 from ._validate import check_positive_float, check_positive_int
-from .clipping import all_finite, clip_grad_norm, clip_grad_value, grad_norm
 from .layers import modes
 from .layers.base import LAYERS, Layer
 from .losses import get_loss
@@ -32,6 +31,7 @@ from .optimizers import get_optimizer
 from .sequences import check_lengths, valid_steps
 from .shapes import check_chain, output_shape
 from .summary import summary_table
+from .update import apply_gradients
 
 
 class Sequential:
@@ -162,30 +162,10 @@ class Sequential:
 
     def apply_gradients(self):
         """Clip the gradients (clip_value, then clip_norm) and let the optimizer step; returns the gradient norm
-        before clipping (of the value-clipped gradients if clip_value is set).
-
-        The divergence guard: a gradient norm that is not finite raises FloatingPointError and nothing moves; a step
-        that leaves a weight non-finite (an update that overflowed) is undone, weights and optimizer state exactly
-        as before it, and raises FloatingPointError."""
+        before clipping. With the divergence guard: a non-finite gradient norm, or a step that overflows a weight
+        (undone exactly), raises FloatingPointError (numrnn.update.apply_gradients)."""
         self._require("optimizer")
-        if self.clip_value is not None:
-            clip_grad_value(self.grads, self.clip_value)
-        if self.clip_norm is not None:
-            norm = clip_grad_norm(self.grads, self.clip_norm)
-        else:
-            norm = grad_norm(self.grads)
-        if not math.isfinite(norm):
-            raise FloatingPointError(f"the gradient norm is {norm}; no step was taken, the weights are those from "
-                                     f"before it")
-        self.optimizer.keep(self.params)
-        with np.errstate(over="ignore", invalid="ignore"):
-            self.optimizer.step(self.params, self.grads)
-        if not all_finite(self.params.values()):
-            self.optimizer.rollback(self.params)
-            raise FloatingPointError(f"the optimizer's step (gradient norm {norm:.4g}, learning rate "
-                                     f"{self.optimizer.lr:.4g}) made a weight overflow; the step was undone, the "
-                                     f"weights and optimizer state are those from before it")
-        return float(norm)
+        return apply_gradients(self.params, self.grads, self.optimizer, self.clip_value, self.clip_norm)
 
     def train_on_batch(self, x, y, lengths=None, *, checked=False):
         """One step of gradient descent on (x, y); returns {"loss", "accuracy" (classifiers), "grad_norm"}.
