@@ -105,9 +105,14 @@ def as_gradient(name, grad, shape, dtype):
     return array.astype(dtype, copy=False)
 
 
-def check_finite(name, array):
-    if not np.isfinite(array).all():
-        bad = np.argwhere(~np.isfinite(array))[0]
+def check_finite(name, array, where=None):
+    """Raise a ValueError naming the first NaN or inf of `array`; where: a boolean array over its leading axes, to
+    look only where it is True (a batch's real steps: padding may hold anything)."""
+    bad = ~np.isfinite(array)
+    if where is not None:
+        bad &= where.reshape(where.shape + (1,) * (array.ndim - where.ndim))
+    if bad.any():
+        bad = np.argwhere(bad)[0]
         value = array[tuple(bad)]
         raise ValueError(f"{name} must be finite, found {value} at index {tuple(int(i) for i in bad)}")
 

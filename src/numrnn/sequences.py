@@ -12,6 +12,8 @@ masks. A sequence may be empty (length 0, a row of False).
     reverse_within(sequence, lengths)        each sequence reversed in time within its own length, padding kept
     packed_steps(lengths, mask, batch, steps)  either one as (lengths, order): a mask's real steps moved to the front
     gather_steps(sequence, order)            sequence[order[t, b], b]: packs (order) and unpacks (unpacking(order))
+    input_mask(layer, x, lengths, mask)      a model's batch: either one, and its first layer's mask of x if it
+                                             makes one (Embedding(mask_zero=True)), as (B, T) booleans or None
 
 Packing: at a padded step a recurrent layer keeps its state and neither outputs (zeros) nor takes a gradient, so
 the step changes nothing; a sequence's real steps, moved to its front in order, give the same states, outputs and
@@ -116,3 +118,19 @@ def gather_steps(sequence, order):
     """sequence (T, B, ...) with step t of sequence b taken from step order[t, b] of the same sequence (a copy)."""
     return sequence[order, np.arange(order.shape[1])[None, :]]
 
+
+def input_mask(layer, x, lengths=None, mask=None, names=("x", "lengths", "mask")):
+    """The real steps of a model's input batch x (batch, time, ...) as (batch, time) booleans, None when all are:
+    from lengths or mask (never both), and where the model's first `layer` makes a mask of its input
+    (layer.produces_mask: Embedding(mask_zero=True)), that one too; a step is real where all say so."""
+    if lengths is None and mask is None:
+        own = layer.compute_mask(x) if layer.produces_mask else None
+        return None if own is None or own.all() else own
+    if x.ndim < 2 or not (layer.takes_lengths or layer.sequence_rank is not None):
+        given = names[1] if lengths is not None else names[2]
+        raise ValueError(f"{given} needs sequence input (batch, time, ...), got {names[0]} of shape {x.shape}")
+    valid = real_steps(lengths, mask, x.shape[0], x.shape[1], names[1:])  # (T, B)
+    own = layer.compute_mask(x) if layer.produces_mask else None
+    if own is not None:
+        valid = own.T if valid is None else valid & own.T
+    return None if valid is None or valid.all() else np.ascontiguousarray(valid.T)
