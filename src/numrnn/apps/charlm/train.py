@@ -79,7 +79,7 @@ def train(text, out=None, log=print, callbacks=(), **options):
                "val_characters": int(val_ids.size), "parameters": model.num_parameters(), "validation": [],
                "numrnn": __version__}
     inputs, targets, _ = model.check_data(inputs, targets)  # once: every chunk then goes in as checked
-    workers = Workers(model, inputs, targets, config["threads"])
+    workers = Workers(model, inputs, targets, config["threads"], seed=config["seed"])
     try:
         with threads.for_model(model, inputs.shape[0], workers=workers.count):
             trainer = Trainer(model, config, workers, val_ids, out, history, log, callbacks)
