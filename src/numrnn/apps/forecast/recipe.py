@@ -14,7 +14,8 @@ import numpy as np
 
 from ...random import seed as seed_numrnn
 from .. import plots
-from ..runs import Run
+from ..durable import digest
+from ..runs import Run, jsonable
 from ..tasks.base import Task, fit, rmse
 from .series import read_column, split_series, windows
 
@@ -58,12 +59,13 @@ class CsvTask(Task):
 CSV_TASK = CsvTask()
 
 
-def train_csv(path, column, window, overrides=None, callbacks=()):
+def train_csv(path, column, window, overrides=None, callbacks=(), checkpoints=None, run_id=None):
     """Train a forecaster of `column` of the CSV at `path` from the last `window` values; returns a Run.
 
     overrides: settings to change (None values are ignored); callbacks: more fit callbacks (a progress bar).
     run.model.extra["forecaster"] holds the scaling, the window and the column, which save_run writes into
-    model.npz and forecast() reads.
+    model.npz and forecast() reads. checkpoints, run_id: the best model and the training state written during
+    training, and exact resume (numrnn.apps.tasks.base.fit).
     """
     series = read_column(path, column)
     window = int(window)
@@ -90,23 +92,28 @@ def train_csv(path, column, window, overrides=None, callbacks=()):
                     validation_rows=int(n_val))
     seed_numrnn(settings["seed"])
     model = CSV_TASK.build(settings)
-    history, seconds, step_gradients = fit(model, settings, train_set, validation_set, callbacks)
+    forecaster = {"window": window, "column": str(column), "mean": mean, "std": std, "rows": int(len(series))}
+    model.extra = {"forecaster": forecaster}  # as numrnn.load gives it back: forecast() works before saving too
+    fingerprint = {**jsonable(settings), "data": digest(*train_set, *validation_set)}
+    extra = jsonable({"task": CSV_TASK.name, "preset": "default", "settings": settings, "forecaster": forecaster})
+    fitted = fit(model, settings, train_set, validation_set, callbacks, checkpoints=checkpoints,
+                 run={"id": run_id, "fingerprint": fingerprint}, extra=extra)
 
     def unscale(values):
         return np.asarray(values, dtype=np.float64) * std + mean
 
-    predictions = {name: unscale(model.predict(X)) for name, (X, _) in
-                   (("train", train_set), ("validation", validation_set))}
+    with np.errstate(all="ignore"):  # a diverged model may overflow
+        predictions = {name: unscale(model.predict(X)) for name, (X, _) in
+                       (("train", train_set), ("validation", validation_set))}
     actual = {"train": unscale(train_set[1]), "validation": unscale(validation_set[1])}
     naive = series[n_train - 1:-1]  # "tomorrow = today" on the validation targets
     metrics = {"validation_rmse": rmse(predictions["validation"], actual["validation"]),
                "train_rmse": rmse(predictions["train"], actual["train"]),
                "naive_validation_rmse": rmse(naive[:, None], actual["validation"])}
-    forecaster = {"window": window, "column": str(column), "mean": mean, "std": std, "rows": int(len(series))}
-    model.extra = {"forecaster": forecaster}  # as numrnn.load gives it back: forecast() works before saving too
-    return Run(CSV_TASK, "default", settings, model, history, metrics, seconds, step_gradients,
+    return Run(CSV_TASK, "default", settings, model, fitted.history, metrics, fitted.seconds, fitted.step_gradients,
                data={"series": series, "n_train": n_train, "predictions": predictions, "actual": actual},
-               extra={"forecaster": forecaster})
+               extra=dict({"forecaster": forecaster}, **({"run_id": run_id} if run_id else {})),
+               diverged=fitted.diverged, best_epoch=fitted.best_epoch)
 
 
 def forecast(model, series, steps):

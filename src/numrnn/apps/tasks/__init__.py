@@ -13,7 +13,8 @@ import numpy as np
 from ...random import seed as seed_numrnn
 from ...registry import Registry
 from ..callbacks import ParameterPath
-from ..runs import Run
+from ..durable import digest
+from ..runs import Run, jsonable
 from .base import PRESETS, Task, fit, resolve_settings
 from .count import CountTask
 from .mod3 import Mod3Task
@@ -34,11 +35,14 @@ def get_task(name):
     return TASKS.get(name)
 
 
-def train(task, preset="default", overrides=None, callbacks=()):
+def train(task, preset="default", overrides=None, callbacks=(), checkpoints=None, run_id=None):
     """Train `task` ("count", "mod3", "sine", "mult-series") with its recipe; returns a Run.
 
     overrides: settings to change (None values are ignored), e.g. {"hidden": 64, "epochs": 10}.
     callbacks: more fit callbacks (a progress bar).
+    checkpoints: a numrnn.apps.durable.Checkpoints: the best model and the training state written during training,
+    a resumed run continued exactly, the best weights at the end (see base.fit). run_id: kept in the files.
+    A run that diverged is returned too (run.diverged says where).
     """
     task = get_task(task)
     settings = resolve_settings(task, preset, overrides)
@@ -48,10 +52,16 @@ def train(task, preset="default", overrides=None, callbacks=()):
     task.initialize(model, settings)
     names = task.path_names(model)
     path = ParameterPath(model.layers[0].params, names) if names else None
-    history, seconds, step_gradients = fit(model, settings, data["train"], data["validation"], callbacks,
-                                           recorders=[path] if path else [])
-    metrics = task.metrics(model, settings, data)
-    return Run(task, preset, settings, model, history, metrics, seconds, step_gradients, path=path, data=data)
+    fingerprint = {**jsonable(settings), "task": task.name, "preset": preset,
+                   "data": digest(*data["train"], *data["validation"])}
+    extra = jsonable({"task": task.name, "preset": preset, "settings": settings})
+    fitted = fit(model, settings, data["train"], data["validation"], callbacks, recorders=[path] if path else [],
+                 checkpoints=checkpoints, run={"id": run_id, "fingerprint": fingerprint}, extra=extra)
+    with np.errstate(all="ignore"):  # a diverged model may overflow
+        metrics = task.metrics(model, settings, data)
+    return Run(task, preset, settings, model, fitted.history, metrics, fitted.seconds, fitted.step_gradients,
+               path=path, data=data, diverged=fitted.diverged, best_epoch=fitted.best_epoch,
+               extra={"run_id": run_id} if run_id else None)
 
 
 def evaluate(model, task, settings=None, seed=None):
