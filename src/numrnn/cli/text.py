@@ -63,7 +63,7 @@ def train_text(args):
 
 def _load_text_model(path):
     model = load(path)
-    charlm.text_vocab(model)
+    charlm.text_vocab(model, source=path)
     return model
 
 

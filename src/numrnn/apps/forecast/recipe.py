@@ -21,6 +21,9 @@ from .series import read_column, split_series, windows
 
 __all__ = ["CSV_DEFAULTS", "CsvTask", "CSV_TASK", "train_csv", "forecast", "forecaster_info"]
 
+#: the longest window a forecaster file may declare (a longer one is refused unread)
+MAX_WINDOW = 100_000
+
 CSV_DEFAULTS = {"hidden": 32, "nonlinearity": "tanh", "layers": 1, "bias": True, "epochs": None, "batch_size": 32,
                 "optimizer": "adam", "lr": 0.005, "lr_schedule": "cosine", "clip_norm": 1.0, "clip_value": None,
                 "bptt_truncate": None, "seed": 0, "validation_fraction": 0.2, "dtype": "float32"}
@@ -123,7 +126,7 @@ def forecast(model, series, steps):
     Returns float64 (steps,) in the series' units.
     """
     info = forecaster_info(model)
-    window, mean, std = info["window"], info["mean"], info["std"]
+    window, mean, std = info["window"], float(info["mean"]), float(info["std"])
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
         raise ValueError(f"steps must be a positive integer, got {steps!r}")
     series = np.asarray(series, dtype=np.float64).reshape(-1)
@@ -140,10 +143,30 @@ def forecast(model, series, steps):
     return np.array(out) * std + mean
 
 
-def forecaster_info(model):
-    """The forecaster's facts kept with the model (window, column, mean, std); ValueError for another model."""
+def forecaster_info(model, source=None):
+    """The forecaster's facts kept with the model (window, column, mean, std), checked; a ValueError naming
+    `source` (the model's file) for another model or facts that cannot be right (nothing in a file is trusted:
+    a window of 10**12 would have the forecast read that many values)."""
+    where = f"{source}: " if source else ""
     info = (getattr(model, "extra", None) or {}).get("forecaster")
     if not info:
-        raise ValueError("this model is not a forecaster: train one with `numrnn train csv --data FILE "
-                         "--column NAME --window N --out DIR`")
+        raise ValueError(f"{where}this model is not a forecaster: train one with `numrnn train csv --data FILE "
+                         f"--column NAME --window N --out DIR`")
+    problems = []
+    if not isinstance(info, dict):
+        problems.append(f"its forecaster facts must be a dict, got {type(info).__name__}")
+    else:
+        window = info.get("window")
+        if isinstance(window, bool) or not isinstance(window, int) or not 1 <= window <= MAX_WINDOW:
+            problems.append(f"window must be an integer in [1, {MAX_WINDOW:,}], got {window!r}")
+        if not isinstance(info.get("column"), str):
+            problems.append(f"column must be a name, got {info.get('column')!r}")
+        for key in ("mean", "std"):
+            value = info.get(key)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                problems.append(f"{key} must be a finite number, got {value!r}")
+        if not problems and not info["std"] > 0:
+            problems.append(f"std must be positive, got {info['std']!r}")
+    if problems:
+        raise ValueError(f"{where}not a usable forecaster: {'; '.join(problems)}")
     return info

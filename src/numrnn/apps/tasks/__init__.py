@@ -21,7 +21,8 @@ from .mod3 import Mod3Task
 from .mult import MultSeriesTask
 from .sine import SineTask
 
-__all__ = ["TASKS", "PRESETS", "Task", "get_task", "train", "evaluate", "resolve_settings"]
+__all__ = ["TASKS", "PRESETS", "Task", "get_task", "train", "evaluate", "resolve_settings", "saved_settings",
+           "EVALUATION_LIMITS"]
 
 TASKS = Registry("task")
 for _task in (CountTask(), Mod3Task(), SineTask(), MultSeriesTask()):
@@ -62,6 +63,33 @@ def train(task, preset="default", overrides=None, callbacks=(), checkpoints=None
     return Run(task, preset, settings, model, fitted.history, metrics, fitted.seconds, fitted.step_gradients,
                path=path, data=data, diverged=fitted.diverged, best_epoch=fitted.best_epoch,
                extra={"run_id": run_id} if run_id else None)
+
+
+#: the settings a task's evaluation reads from a model's file, and the largest each may be: nothing in a file is
+#: trusted (a file's steps = 10**12 once had evaluate allocate 7 TiB of test data)
+EVALUATION_LIMITS = {"seed": 2 ** 32 - 3, "steps": 1000, "train_size": 20_000, "validation_size": 20_000}
+
+
+def saved_settings(extra, task, source="the model"):
+    """The settings a model's file keeps (its `extra`) that `task`'s evaluation reads, each checked against
+    EVALUATION_LIMITS; {} for a file of another task. A ValueError naming `source` for a setting out of bounds."""
+    task = get_task(task)
+    if not isinstance(extra, dict) or extra.get("task") != task.name:
+        return {}
+    settings = extra.get("settings", {})
+    if not isinstance(settings, dict):
+        raise ValueError(f"{source} is not usable: its settings must be a dict, got {type(settings).__name__}")
+    checked = {}
+    for key, largest in EVALUATION_LIMITS.items():
+        if key not in settings:
+            continue
+        value, lowest = settings[key], 0 if key == "seed" else 1
+        if isinstance(value, bool) or not isinstance(value, int) or not lowest <= value <= largest:
+            shown = repr(value) if len(repr(value)) < 40 else repr(value)[:40] + "..."
+            raise ValueError(f"{source} is not usable for evaluation: its setting {key} must be an integer in "
+                             f"[{lowest}, {largest:,}], got {shown}")
+        checked[key] = value
+    return checked
 
 
 def evaluate(model, task, settings=None, seed=None):
