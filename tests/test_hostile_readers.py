@@ -5,6 +5,7 @@ forecaster's window of 10**12, a vocabulary that does not fit the model). Each r
 `numrnn: error: ...` naming the file, exit status 2, no traceback, within seconds and within bounded memory; only
 files that remain valid models may be read. In-process (fast), and once per reader in a subprocess (peak RSS)."""
 import os
+import signal
 
 import pytest
 
@@ -63,3 +64,28 @@ def test_each_reader_in_a_subprocess_refuses_within_bounded_memory(files):
         outcome = read_in_subprocess(reader, {**corpus, **extras}[name], paths)
         assert outcome.kind == "refused", (reader, name, outcome)
         assert outcome.peak_bytes < baseline.peak_bytes + 64 * MiB, (reader, name, outcome, baseline)
+
+
+def test_data_and_input_files_that_are_fifos_are_refused_without_blocking(files, tmp_path, capsys):
+    corpus, extras, paths = files
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    text_model = os.path.join(os.path.dirname(corpus["fifo"]), "good.npz")
+    previous = signal.signal(signal.SIGALRM, _blocked)
+    signal.setitimer(signal.ITIMER_REAL, 10)  # a blocked open fails the test, not hang it
+    try:
+        for argv in (["evaluate", text_model, "--data", fifo], ["predict", text_model, "--input", f"{fifo}.npy"],
+                     ["forecast", extras["good_forecaster"], "--data", fifo, "--steps", "2"],
+                     ["train", "text", "--data", fifo, "--out", tmp_path / "out"]):
+            if str(argv[-1]).endswith(".npy"):
+                os.mkfifo(argv[-1])
+            assert cli_main.main([str(item) for item in argv]) == 2, argv
+            err = capsys.readouterr().err
+            assert err.startswith("numrnn: error: ") and "not a regular file" in err, err
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _blocked(signum, frame):
+    raise TimeoutError("a reader blocked on a FIFO")

@@ -12,6 +12,7 @@ import pytest
 
 import numrnn
 from numrnn.apps import durable
+from numrnn.io import atomic
 from numrnn.io.format import read_archive
 
 from ._helpers import assert_usage_error, run
@@ -144,3 +145,51 @@ def test_every_file_of_a_run_gets_0666_less_the_umask(tmp_path, capsys):
         os.umask(previous)
     modes = {p.name: p.stat().st_mode & 0o777 for p in tmp_path.iterdir()}
     assert len(modes) >= 7 and set(modes.values()) == {0o640}, modes
+
+
+def test_csv_runs_resume_and_their_best_model_forecasts_while_training(tmp_path, capsys, monkeypatch, series_csv):
+    command = ("train", "csv", "--data", series_csv, "--column", "level", "--window", "8", "--epochs", "4",
+               "--quiet", "--no-plots")
+    assert run(capsys, *command, "--out", tmp_path / "straight")[0] == 0
+    original = durable.Checkpoints.check_stop
+
+    def stop_in_the_third_epoch(self, *args):
+        if read_archive(self.path)[0]["training"]["epoch"] == 2:
+            self.stop.request(signal.SIGINT)
+        return original(self, *args)
+
+    monkeypatch.setattr(durable.Checkpoints, "check_stop", stop_in_the_third_epoch)
+    status, _, err = run(capsys, *command, "--out", tmp_path / "stopped", "--checkpoint-every", "0")
+    assert status == 130 and "interrupted by SIGINT" in err
+    monkeypatch.setattr(durable.Checkpoints, "check_stop", original)
+    best = tmp_path / "stopped" / "model.npz"  # written during training: a forecaster already
+    assert run(capsys, "forecast", best, "--data", series_csv, "--steps", "2")[0] == 0
+    assert_usage_error(run(capsys, *command[:7], "9", *command[8:], "--out", tmp_path / "stopped", "--resume"),
+                       "--window was 8, now 9")
+    assert run(capsys, *command, "--out", tmp_path / "stopped", "--resume")[0] == 0
+    assert_same_arrays(tmp_path / "straight" / "model.npz", best)
+    assert_same_arrays(tmp_path / "straight" / "last.npz", tmp_path / "stopped" / "last.npz")
+
+
+def test_stale_temporaries_are_removed_when_a_command_prepares_its_folder(tmp_path, capsys):
+    stale = tmp_path / ".numrnn-999999999-x1.tmp"  # no such process
+    stale.write_bytes(b"half a model")
+    assert run(capsys, *MOD3, "--out", tmp_path)[0] == 0
+    assert not stale.exists() and not [p for p in tmp_path.iterdir() if p.suffix == ".tmp"]
+
+
+def test_a_full_disk_names_the_file(tmp_path, capsys, monkeypatch):
+    calls = []
+    fsync = os.fsync
+
+    def full_after_run_json(descriptor):
+        calls.append(descriptor)
+        if len(calls) > 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        fsync(descriptor)
+
+    monkeypatch.setattr(atomic.os, "fsync", full_after_run_json)
+    status, _, err = run(capsys, *MOD3, "--out", tmp_path)
+    assert status == 2 and "warning: could not write the checkpoint" in err
+    assert f"numrnn: error: {tmp_path / 'model.npz'}: No space left on device" in err
+    assert {p.name for p in tmp_path.iterdir()} == {"run.json"}

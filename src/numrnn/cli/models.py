@@ -7,6 +7,7 @@
 import csv
 import json
 import os
+import stat
 
 import numpy as np
 
@@ -64,6 +65,8 @@ def read_inputs(path, model, model_path=None):
     clear error if not."""
     if not os.path.exists(path):
         raise FileNotFoundError(f"no such input file: {path}")
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise ValueError(f"{path} is not a regular file (a folder, FIFO, socket or device)")
     features = getattr(model.layers[0], "input_size", None)
     if path.endswith(".npy"):
         try:
