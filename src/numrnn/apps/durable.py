@@ -38,7 +38,10 @@ class Interrupted(Exception):
 
     def __init__(self, signum, path, saved):
         self.signum, self.path, self.saved = signum, path, saved
-        name = signal.Signals(signum).name if signum in signal.Signals._value2member_map_ else f"signal {signum}"
+        try:
+            name = signal.Signals(signum).name
+        except ValueError:
+            name = f"signal {signum}"
         where = (f"the training state is in {path}; run the same command with --resume to continue" if saved else
                  f"the training state could not be written; {path} holds the last one written")
         super().__init__(f"interrupted by {name}: {where}")
