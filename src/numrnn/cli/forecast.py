@@ -15,7 +15,7 @@ __all__ = ["run"]
 
 def run(args):
     model = load(args.model)
-    info = forecast.forecaster_info(model)
+    info = forecast.forecaster_info(model, source=args.model)
     column = args.column or info["column"]
     out = prepare_out(args.out) if args.out else None
     if out:

@@ -14,11 +14,15 @@ import numpy as np
 
 from ...random import seed as seed_numrnn
 from .. import plots
-from ..runs import Run
+from ..durable import digest
+from ..runs import Run, jsonable
 from ..tasks.base import Task, fit, rmse
 from .series import read_column, split_series, windows
 
 __all__ = ["CSV_DEFAULTS", "CsvTask", "CSV_TASK", "train_csv", "forecast", "forecaster_info"]
+
+#: the longest window a forecaster file may declare (a longer one is refused unread)
+MAX_WINDOW = 100_000
 
 CSV_DEFAULTS = {"hidden": 32, "nonlinearity": "tanh", "layers": 1, "bias": True, "epochs": None, "batch_size": 32,
                 "optimizer": "adam", "lr": 0.005, "lr_schedule": "cosine", "clip_norm": 1.0, "clip_value": None,
@@ -58,12 +62,13 @@ class CsvTask(Task):
 CSV_TASK = CsvTask()
 
 
-def train_csv(path, column, window, overrides=None, callbacks=()):
+def train_csv(path, column, window, overrides=None, callbacks=(), checkpoints=None, run_id=None):
     """Train a forecaster of `column` of the CSV at `path` from the last `window` values; returns a Run.
 
     overrides: settings to change (None values are ignored); callbacks: more fit callbacks (a progress bar).
     run.model.extra["forecaster"] holds the scaling, the window and the column, which save_run writes into
-    model.npz and forecast() reads.
+    model.npz and forecast() reads. checkpoints, run_id: the best model and the training state written during
+    training, and exact resume (numrnn.apps.tasks.base.fit).
     """
     series = read_column(path, column)
     window = int(window)
@@ -90,23 +95,28 @@ def train_csv(path, column, window, overrides=None, callbacks=()):
                     validation_rows=int(n_val))
     seed_numrnn(settings["seed"])
     model = CSV_TASK.build(settings)
-    history, seconds, step_gradients = fit(model, settings, train_set, validation_set, callbacks)
+    forecaster = {"window": window, "column": str(column), "mean": mean, "std": std, "rows": int(len(series))}
+    model.extra = {"forecaster": forecaster}  # as numrnn.load gives it back: forecast() works before saving too
+    fingerprint = {**jsonable(settings), "data": digest(*train_set, *validation_set)}
+    extra = jsonable({"task": CSV_TASK.name, "preset": "default", "settings": settings, "forecaster": forecaster})
+    fitted = fit(model, settings, train_set, validation_set, callbacks, checkpoints=checkpoints,
+                 run={"id": run_id, "fingerprint": fingerprint}, extra=extra)
 
     def unscale(values):
         return np.asarray(values, dtype=np.float64) * std + mean
 
-    predictions = {name: unscale(model.predict(X)) for name, (X, _) in
-                   (("train", train_set), ("validation", validation_set))}
+    with np.errstate(all="ignore"):  # a diverged model may overflow
+        predictions = {name: unscale(model.predict(X)) for name, (X, _) in
+                       (("train", train_set), ("validation", validation_set))}
     actual = {"train": unscale(train_set[1]), "validation": unscale(validation_set[1])}
     naive = series[n_train - 1:-1]  # "tomorrow = today" on the validation targets
     metrics = {"validation_rmse": rmse(predictions["validation"], actual["validation"]),
                "train_rmse": rmse(predictions["train"], actual["train"]),
                "naive_validation_rmse": rmse(naive[:, None], actual["validation"])}
-    forecaster = {"window": window, "column": str(column), "mean": mean, "std": std, "rows": int(len(series))}
-    model.extra = {"forecaster": forecaster}  # as numrnn.load gives it back: forecast() works before saving too
-    return Run(CSV_TASK, "default", settings, model, history, metrics, seconds, step_gradients,
+    return Run(CSV_TASK, "default", settings, model, fitted.history, metrics, fitted.seconds, fitted.step_gradients,
                data={"series": series, "n_train": n_train, "predictions": predictions, "actual": actual},
-               extra={"forecaster": forecaster})
+               extra=dict({"forecaster": forecaster}, **({"run_id": run_id} if run_id else {})),
+               diverged=fitted.diverged, best_epoch=fitted.best_epoch)
 
 
 def forecast(model, series, steps):
@@ -116,7 +126,7 @@ def forecast(model, series, steps):
     Returns float64 (steps,) in the series' units.
     """
     info = forecaster_info(model)
-    window, mean, std = info["window"], info["mean"], info["std"]
+    window, mean, std = info["window"], float(info["mean"]), float(info["std"])
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
         raise ValueError(f"steps must be a positive integer, got {steps!r}")
     series = np.asarray(series, dtype=np.float64).reshape(-1)
@@ -133,10 +143,30 @@ def forecast(model, series, steps):
     return np.array(out) * std + mean
 
 
-def forecaster_info(model):
-    """The forecaster's facts kept with the model (window, column, mean, std); ValueError for another model."""
+def forecaster_info(model, source=None):
+    """The forecaster's facts kept with the model (window, column, mean, std), checked; a ValueError naming
+    `source` (the model's file) for another model or facts that cannot be right (nothing in a file is trusted:
+    a window of 10**12 would have the forecast read that many values)."""
+    where = f"{source}: " if source else ""
     info = (getattr(model, "extra", None) or {}).get("forecaster")
     if not info:
-        raise ValueError("this model is not a forecaster: train one with `numrnn train csv --data FILE "
-                         "--column NAME --window N --out DIR`")
+        raise ValueError(f"{where}this model is not a forecaster: train one with `numrnn train csv --data FILE "
+                         f"--column NAME --window N --out DIR`")
+    problems = []
+    if not isinstance(info, dict):
+        problems.append(f"its forecaster facts must be a dict, got {type(info).__name__}")
+    else:
+        window = info.get("window")
+        if isinstance(window, bool) or not isinstance(window, int) or not 1 <= window <= MAX_WINDOW:
+            problems.append(f"window must be an integer in [1, {MAX_WINDOW:,}], got {window!r}")
+        if not isinstance(info.get("column"), str):
+            problems.append(f"column must be a name, got {info.get('column')!r}")
+        for key in ("mean", "std"):
+            value = info.get(key)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                problems.append(f"{key} must be a finite number, got {value!r}")
+        if not problems and not info["std"] > 0:
+            problems.append(f"std must be positive, got {info['std']!r}")
+    if problems:
+        raise ValueError(f"{where}not a usable forecaster: {'; '.join(problems)}")
     return info

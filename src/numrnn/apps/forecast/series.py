@@ -12,6 +12,7 @@ number, how many rows a window needs.
 import csv
 import math
 import os
+import stat
 
 import numpy as np
 
@@ -27,6 +28,8 @@ def read_column(path, column):
         raise FileNotFoundError(f"no such data file: {path}")
     if os.path.isdir(path):
         raise ValueError(f"{path} is a folder, not a CSV file")
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise ValueError(f"{path} is not a regular file (a FIFO, socket or device would never end)")
     try:
         with open(path, newline="", encoding="utf-8-sig") as stream:
             rows = list(csv.reader(stream))
