@@ -264,3 +264,18 @@ def test_resume_in_process_matches_a_straight_run(tmp_path, rng):
     resumed = train([BackupAndRestore(tmp_path, save_every=2)])
     for name, value in straight.state_dict().items():
         np.testing.assert_array_equal(resumed.params[name], value)
+
+
+def test_a_backup_keeps_non_finite_history_values(tmp_path, rng):
+    """A validation loss that overflowed is history too: the backup holds it (JSON cannot) and gives it back."""
+    X, y = mod3(rng, 16)
+
+    class Overflow(numrnn.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            logs["val_loss"] = float("inf") if epoch == 0 else float("nan")
+
+    backup = BackupAndRestore(tmp_path, delete_checkpoint=False)
+    model().fit(X, y, epochs=2, batch_size=8, callbacks=[Overflow(), backup])
+    again = BackupAndRestore(tmp_path, delete_checkpoint=False)
+    history = model().fit(X, y, epochs=2, batch_size=8, callbacks=[again])
+    assert history.history["val_loss"][0] == float("inf") and np.isnan(history.history["val_loss"][1])

@@ -16,7 +16,6 @@ changed.
 """
 import hashlib
 import json
-import math
 import os
 import signal
 import time
@@ -85,7 +84,7 @@ class Checkpoints:
     def save(self, model, training, extra=None):
         """Write last.npz now; True if written. A failure to write is a warning, the previous file stays."""
         try:
-            write_model(self.path, model, extra, training=encode_floats(training))
+            write_model(self.path, model, extra, training=training)
         except (OSError, ValueError) as error:  # a full disk; a value JSON cannot hold
             self.failures += 1
             self.warn(f"numrnn: warning: could not write the checkpoint {self.path}: "
@@ -133,29 +132,7 @@ class Checkpoints:
         if changed:
             raise ValueError(f"{self.path} was written by a different run, refusing to resume it: {changed} "
                              f"(use --overwrite to start a new run in {self.folder})")
-        return decode_floats(restore_checkpoint(model, self.path))
-
-
-def encode_floats(value):
-    """`value` with every float that JSON cannot hold (NaN, infinities: a validation loss that overflowed) as
-    {"__float__": "nan" | "inf" | "-inf"}; decode_floats puts them back."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return {"__float__": repr(value)}
-    if isinstance(value, dict):
-        return {key: encode_floats(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [encode_floats(item) for item in value]
-    return value
-
-
-def decode_floats(value):
-    if isinstance(value, dict):
-        if set(value) == {"__float__"} and value["__float__"] in ("nan", "inf", "-inf"):
-            return float(value["__float__"])
-        return {key: decode_floats(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [decode_floats(item) for item in value]
-    return value
+        return restore_checkpoint(model, self.path)
 
 
 def digest(*arrays):
