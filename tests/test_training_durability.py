@@ -266,16 +266,15 @@ def test_resume_in_process_matches_a_straight_run(tmp_path, rng):
         np.testing.assert_array_equal(resumed.params[name], value)
 
 
-def test_a_backup_keeps_non_finite_history_values(tmp_path, rng):
-    """A validation loss that overflowed is history too: the backup holds it (JSON cannot) and gives it back."""
-    X, y = mod3(rng, 16)
-
-    class Overflow(numrnn.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            logs["val_loss"] = float("inf") if epoch == 0 else float("nan")
-
-    backup = BackupAndRestore(tmp_path, delete_checkpoint=False)
-    model().fit(X, y, epochs=2, batch_size=8, callbacks=[Overflow(), backup])
-    again = BackupAndRestore(tmp_path, delete_checkpoint=False)
-    history = model().fit(X, y, epochs=2, batch_size=8, callbacks=[again])
-    assert history.history["val_loss"][0] == float("inf") and np.isnan(history.history["val_loss"][1])
+def test_a_checkpoint_keeps_non_finite_history_values(tmp_path):
+    """A validation loss that overflowed is history too: a checkpoint holds NaN and infinities (JSON cannot) and
+    gives them back."""
+    from numrnn.io.format import write_model
+    from numrnn.io.schema import restore_checkpoint
+    net = model()
+    training = {"history": {"val_loss": [float("inf"), float("nan"), 0.5]}, "order": np.arange(3)}
+    write_model(tmp_path / "c.npz", net, training=training)
+    restored = restore_checkpoint(model(), tmp_path / "c.npz")
+    values = restored["history"]["val_loss"]
+    assert values[0] == float("inf") and np.isnan(values[1]) and values[2] == 0.5
+    np.testing.assert_array_equal(restored["order"], np.arange(3))
