@@ -29,6 +29,18 @@ def test_round_trip_keeps_architecture_weights_and_predictions(tmp_path, rng):
     np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
 
 
+def test_the_grus_reset_gate_form_round_trips_and_older_files_mean_reset_after(tmp_path, rng):
+    layers = [numrnn.GRU(3, 4, reset_after=False), numrnn.Recurrent(numrnn.cells.GRUCell(4, 4, reset_after=False))]
+    model = numrnn.Sequential(layers + [numrnn.Dense(4, 3)], loss="cross_entropy")
+    model.save(tmp_path / "m.npz")
+    loaded = numrnn.load(tmp_path / "m.npz")
+    assert loaded.layers[0].reset_after is False and loaded.layers[1].cell.reset_after is False
+    X = rng.standard_normal((2, 5, 3))
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    older = {key: value for key, value in numrnn.GRU(3, 4).config().items() if key != "reset_after"}
+    assert numrnn.GRU.from_config(older).reset_after is True
+
+
 def test_training_resumes_exactly_after_load(tmp_path, rng):
     model, X, y = trained_model(rng)
     model.save(tmp_path / "m.npz")

@@ -264,3 +264,17 @@ def test_resume_in_process_matches_a_straight_run(tmp_path, rng):
     resumed = train([BackupAndRestore(tmp_path, save_every=2)])
     for name, value in straight.state_dict().items():
         np.testing.assert_array_equal(resumed.params[name], value)
+
+
+def test_a_checkpoint_keeps_non_finite_history_values(tmp_path):
+    """A validation loss that overflowed is history too: a checkpoint holds NaN and infinities (JSON cannot) and
+    gives them back."""
+    from numrnn.io.format import write_model
+    from numrnn.io.schema import restore_checkpoint
+    net = model()
+    training = {"history": {"val_loss": [float("inf"), float("nan"), 0.5]}, "order": np.arange(3)}
+    write_model(tmp_path / "c.npz", net, training=training)
+    restored = restore_checkpoint(model(), tmp_path / "c.npz")
+    values = restored["history"]["val_loss"]
+    assert values[0] == float("inf") and np.isnan(values[1]) and values[2] == 0.5
+    np.testing.assert_array_equal(restored["order"], np.arange(3))

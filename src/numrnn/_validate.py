@@ -105,9 +105,14 @@ def as_gradient(name, grad, shape, dtype):
     return array.astype(dtype, copy=False)
 
 
-def check_finite(name, array):
-    if not np.isfinite(array).all():
-        bad = np.argwhere(~np.isfinite(array))[0]
+def check_finite(name, array, where=None):
+    """Raise a ValueError naming the first NaN or inf of `array`; where: a boolean array over its leading axes, to
+    look only where it is True (a batch's real steps: padding may hold anything)."""
+    bad = ~np.isfinite(array)
+    if where is not None:
+        bad &= where.reshape(where.shape + (1,) * (array.ndim - where.ndim))
+    if bad.any():
+        bad = np.argwhere(bad)[0]
         value = array[tuple(bad)]
         raise ValueError(f"{name} must be finite, found {value} at index {tuple(int(i) for i in bad)}")
 
@@ -135,5 +140,6 @@ def as_index_array(name, data, ndim=None, upper=None):
         raise ValueError(f"{name} is empty (shape {array.shape})")
     low, high = int(array.min()), int(array.max())
     if low < 0 or (upper is not None and high >= upper):
-        raise ValueError(f"{name} must be in [0, {upper}), got values from {low} to {high}")
+        bounds = "non-negative" if upper is None else f"in [0, {upper})"
+        raise ValueError(f"{name} must be {bounds}, got values from {low} to {high}")
     return array

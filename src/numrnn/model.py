@@ -11,6 +11,10 @@ Inside, a batch with a time axis runs time-major (converted once at the boundary
     output = layer_n(... layer_1(x))          loss = loss.forward(output, y, mask)    mask: padded positions out
     grad = loss.backward();  grad = layer.backward(grad) for each layer, last to first
 
+Padding: `lengths` (batch,) or `mask` (batch, time) booleans (never both), and a first layer that makes a mask of
+its input (produces_mask: Embedding(mask_zero=True)); one (batch, time) mask of the real steps, where all say so
+(numrnn.sequences.input_mask), goes to every recurrent layer and to the loss, which ignores padded positions.
+
 Parameters and gradients are gathered under torch's Sequential names ("0.weight_ih_l0", "1.weight") as
 references to the layers' own arrays, so the optimizer updates the layers in place. Every public method that runs
 the model enters numrnn.threads' policy for its batch.
@@ -22,15 +26,16 @@ import numpy as np
 
 from . import threads
 from ._validate import check_finite, check_positive_float, check_positive_int
-from .clipping import all_finite, clip_grad_norm, clip_grad_value, grad_norm
+from .layers import modes
 from .layers.base import LAYERS, Layer
 from .losses import get_loss
 from .metrics import BatchMean
 from .module import as_numpy, check_state_names
 from .optimizers import get_optimizer
-from .sequences import check_lengths, valid_steps
+from .sequences import input_mask
 from .shapes import check_chain, output_shape
 from .summary import summary_table
+from .update import apply_gradients
 
 
 class Sequential:
@@ -111,17 +116,19 @@ class Sequential:
         rank = self.layers[0].sequence_rank
         return rank is not None and x.ndim == rank
 
-    def forward(self, x, lengths=None, initial_state=None):
+    def forward(self, x, lengths=None, initial_state=None, mask=None):
         """Run the layers on a checked batch; the output is time-major if the input had a time axis.
-        initial_state: one entry per layer, h0 for a recurrent layer (None elsewhere)."""
+        initial_state: one entry per layer, h0 for a recurrent layer (None elsewhere). lengths or mask: the real
+        steps, as step_mask takes them."""
         self._time_major = self._is_sequence_input(x)
+        mask = self.step_mask(x, lengths, mask)
         out = np.ascontiguousarray(np.swapaxes(x, 0, 1)) if self._time_major else x
         for index, layer in enumerate(self.layers):
             kwargs = {}
             if layer.takes_time_major:
                 kwargs["time_major"] = self._time_major
-            if layer.takes_lengths and lengths is not None:
-                kwargs["lengths"] = lengths
+            if layer.takes_lengths and mask is not None:
+                kwargs["mask"] = mask
             if initial_state is not None and initial_state[index] is not None:
                 kwargs["h0"] = initial_state[index]
             out = layer.forward(out, **kwargs)
@@ -135,80 +142,79 @@ class Sequential:
     def _sequence_output(self):
         return self._time_major and len(self._symbolic_output_shape()) >= 3
 
-    def _in_output_layout(self, y, lengths, steps):
-        """Targets batch-first -> the output's layout (time-major for sequence outputs), and the mask of padded
-        positions in that layout."""
+    def _in_output_layout(self, y, mask):
+        """Targets batch-first -> the output's layout (time-major for sequence outputs), and the mask of the
+        positions with a target (see _target_mask) in that layout."""
+        target_mask = self._target_mask(mask)
         if not self._sequence_output:
-            return y, None
-        return np.swapaxes(y, 0, 1), valid_steps(lengths, steps)
+            return y, target_mask
+        return np.swapaxes(y, 0, 1), None if target_mask is None else target_mask.T
+
+    def _target_mask(self, mask):
+        """Which targets are real, batch-first, given the step mask: the real steps for a sequence output, else the
+        sequences with a real step (an empty sequence has no target); None for all."""
+        if mask is None or len(self._symbolic_output_shape()) >= 3:
+            return mask
+        kept = mask.any(axis=1)
+        return None if kept.all() else kept
+
+    def _batch(self, x, y, lengths, mask, checked):
+        """(x, y, the step mask): through check_data, or with checked=True as they are, lengths made a mask."""
+        return self.check_data(x, y, lengths, mask) if not checked else (x, y, self.step_mask(x, lengths, mask))
+
+    def step_mask(self, x, lengths=None, mask=None, names=("X", "lengths", "mask")):
+        """The real steps of batch x (batch, time, ...): (batch, time) booleans, None when every step is real. From
+        lengths or mask (not both), and the first layer's own mask of x where it makes one (produces_mask:
+        Embedding(mask_zero=True)): a step is real where all say so (numrnn.sequences.input_mask)."""
+        return input_mask(self.layers[0], x, lengths, mask, names)
 
     # -- one training step in two halves -------------------------------------------------------------------------
-    def compute_gradients(self, x, y, lengths=None, *, checked=False):
+    def compute_gradients(self, x, y, lengths=None, mask=None, *, checked=False):
         """Forward, loss and backward on one batch: every layer's `grads` hold dL/dparam, no weight changes.
-        Returns the loss (a float). checked=True: (x, y, lengths) came from check_data and are used as they are."""
+        Returns the loss (a float). lengths (batch,) or mask (batch, time) booleans: the real steps (not both);
+        padded positions have no target and take no gradient. checked=True: (x, y, mask) came from check_data and
+        are used as they are."""
         self._require("loss")
-        if not checked:
-            x, y, lengths = self.check_data(x, y, lengths)
+        x, y, mask = self._batch(x, y, lengths, mask, checked)
         # a diverging step overflows on its way: the guard reports it (train_on_batch, apply_gradients), not NumPy
         with threads.for_model(self, x.shape[0]), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             self.train()
-            output = self.forward(x, lengths)
-            y_layout, mask = self._in_output_layout(y, lengths, x.shape[1] if x.ndim > 1 else 1)
-            loss = self.loss.forward(output, y_layout, mask=mask, checked=True)
-            self._last = (output, y_layout, mask)
+            output = self.forward(x, mask=mask)
+            y_layout, loss_mask = self._in_output_layout(y, mask)
+            loss = self.loss.forward(output, y_layout, mask=loss_mask, checked=True)
+            self._last = (output, y_layout, loss_mask)
             self.backward(self.loss.backward())
         return float(loss)
 
     def apply_gradients(self):
         """Clip the gradients (clip_value, then clip_norm) and let the optimizer step; returns the gradient norm
-        before clipping (of the value-clipped gradients if clip_value is set).
-
-        The divergence guard: a gradient norm that is not finite raises FloatingPointError and nothing moves; a step
-        that leaves a weight non-finite (an update that overflowed) is undone, weights and optimizer state exactly
-        as before it, and raises FloatingPointError."""
+        before clipping. With the divergence guard: a non-finite gradient norm, or a step that overflows a weight
+        (undone exactly), raises FloatingPointError (numrnn.update.apply_gradients)."""
         self._require("optimizer")
-        if self.clip_value is not None:
-            clip_grad_value(self.grads, self.clip_value)
-        if self.clip_norm is not None:
-            norm = clip_grad_norm(self.grads, self.clip_norm)
-        else:
-            norm = grad_norm(self.grads)
-        if not math.isfinite(norm):
-            raise FloatingPointError(f"the gradient norm is {norm}; no step was taken, the weights are those from "
-                                     f"before it")
-        self.optimizer.keep(self.params)
-        with np.errstate(over="ignore", invalid="ignore"):
-            self.optimizer.step(self.params, self.grads)
-        if not all_finite(self.params.values()):
-            self.optimizer.rollback(self.params)
-            raise FloatingPointError(f"the optimizer's step (gradient norm {norm:.4g}, learning rate "
-                                     f"{self.optimizer.lr:.4g}) made a weight overflow; the step was undone, the "
-                                     f"weights and optimizer state are those from before it")
-        return float(norm)
+        return apply_gradients(self.params, self.grads, self.optimizer, self.clip_value, self.clip_norm)
 
-    def train_on_batch(self, x, y, lengths=None, *, checked=False):
+    def train_on_batch(self, x, y, lengths=None, mask=None, *, checked=False):
         """One step of gradient descent on (x, y); returns {"loss", "accuracy" (classifiers), "grad_norm"}.
         A loss that is not finite raises FloatingPointError before any weight moves (see apply_gradients)."""
         self._require("optimizer")
-        loss = self.compute_gradients(x, y, lengths, checked=checked)
+        loss = self.compute_gradients(x, y, lengths, mask, checked=checked)
         if not math.isfinite(loss):
             raise FloatingPointError(f"the loss is {loss}; no step was taken, the weights are those from before it")
         logs = {"loss": loss, **self._metrics(*self._last)}
         logs["grad_norm"] = self.apply_gradients()
         return logs
 
-    def test_on_batch(self, x, y, lengths=None, *, checked=False):
+    def test_on_batch(self, x, y, lengths=None, mask=None, *, checked=False):
         """Loss (and accuracy) on one batch, without changing anything."""
         self._require("loss")
-        if not checked:
-            x, y, lengths = self.check_data(x, y, lengths)
+        x, y, mask = self._batch(x, y, lengths, mask, checked)
         with threads.for_model(self, x.shape[0]):
             self.eval()
             with self.inference():
-                output = self.forward(x, lengths)
-            y_layout, mask = self._in_output_layout(y, lengths, x.shape[1] if x.ndim > 1 else 1)
-            logs = {"loss": float(self.loss.forward(output, y_layout, mask=mask, checked=True))}
-            logs.update(self._metrics(output, y_layout, mask))
+                output = self.forward(x, mask=mask)
+            y_layout, loss_mask = self._in_output_layout(y, mask)
+            logs = {"loss": float(self.loss.forward(output, y_layout, mask=loss_mask, checked=True))}
+            logs.update(self._metrics(output, y_layout, loss_mask))
         return logs
 
     def _metrics(self, output, y, mask):
@@ -218,51 +224,58 @@ class Sequential:
 
     # -- whole datasets --------------------------------------------------------------------------------------------
     def fit(self, X, y, epochs=1, batch_size=32, validation_data=None, shuffle=True, seed=None, lengths=None,
-            callbacks=None, verbose=False):
+            callbacks=None, verbose=False, mask=None):
         """Train for `epochs` passes over (X, y) in mini-batches; returns a History. See numrnn.training.fit."""
         from .training import fit
         return fit(self, X, y, epochs=epochs, batch_size=batch_size, validation_data=validation_data,
-                   shuffle=shuffle, seed=seed, lengths=lengths, callbacks=callbacks, verbose=verbose)
+                   shuffle=shuffle, seed=seed, lengths=lengths, mask=mask, callbacks=callbacks, verbose=verbose)
 
-    def evaluate(self, X, y, batch_size=256, lengths=None, *, checked=False):
+    def evaluate(self, X, y, batch_size=256, lengths=None, mask=None, *, checked=False):
         """{"loss": ..., "accuracy": ...} over the whole dataset, averaged over every position with a target."""
         self._require("loss")
         batch_size = check_positive_int("batch_size", batch_size)
-        if not checked:
-            X, y, lengths = self.check_data(X, y, lengths)
+        X, y, mask = self._batch(X, y, lengths, mask, checked)
         mean = self.batch_mean()
         with threads.for_model(self, min(batch_size, X.shape[0])):
             for start in range(0, X.shape[0], batch_size):
                 part = slice(start, start + batch_size)
-                part_lengths = None if lengths is None else lengths[part]
-                with self.streaming():  # every batch from zeros, as predict
-                    logs = self.test_on_batch(X[part], y[part], part_lengths, checked=True)
-                mean.add(logs, self.target_positions(X[part], part_lengths))
+                part_mask = None if mask is None else mask[part]
+                positions = self.target_positions(X[part], mask=part_mask)
+                if positions:  # a batch of empty sequences has no target and weighs nothing
+                    with self.streaming():  # every batch from zeros, as predict
+                        mean.add(self.test_on_batch(X[part], y[part], mask=part_mask, checked=True), positions)
+        if not mean.weight:
+            raise ValueError("nothing to evaluate: every sequence is empty (its lengths are 0 or its mask all False)")
         return mean.result()
 
     def batch_mean(self):
         """A numrnn.metrics.BatchMean for this model's loss: a dataset's logs from its batches'."""
         return BatchMean(summed=("loss",) if self.loss.reduction == "sum" else ())
 
-    def target_positions(self, x, lengths=None):
+    def target_positions(self, x, lengths=None, mask=None):
         """How many positions of batch x have a target: its weight in a dataset's mean loss."""
-        if not self._is_sequence_input(x) or len(self._symbolic_output_shape()) < 3:
-            return x.shape[0]
-        return int(lengths.sum()) if lengths is not None else x.shape[0] * x.shape[1]
+        target_mask = self._target_mask(self.step_mask(x, lengths, mask))
+        if target_mask is not None:
+            return int(np.count_nonzero(target_mask))
+        sequence_output = self._is_sequence_input(x) and len(self._symbolic_output_shape()) >= 3
+        return x.shape[0] * x.shape[1] if sequence_output else x.shape[0]
 
-    def predict(self, X, batch_size=256, lengths=None, chunk_size=1024):
+    def predict(self, X, batch_size=256, lengths=None, chunk_size=1024, mask=None):
         """The model's output for X, batch-first: probabilities for classification losses, values otherwise.
 
         Every batch starts from zeros (a stateful layer's carried state is left as it was). Long sequences run in
         chunks of `chunk_size` steps with the state carried from one chunk to the next, so memory stays bounded
         whatever the length (a whole validation text in one call); the result is that of one pass. Models with a
-        bidirectional layer, or given lengths, run in one pass.
+        bidirectional layer, or given lengths or a mask, run in one pass. Outputs at padded steps are those of a
+        zero output of the recurrent layers: ignore them.
         """
         self._require("layers")
         batch_size = check_positive_int("batch_size", batch_size)
         chunk_size = check_positive_int("chunk_size", chunk_size)
-        X, lengths = self._check_input("X", X, lengths)
-        chunked = (self._is_sequence_input(X) and lengths is None and X.shape[1] > chunk_size
+        X = self.layers[0].check_input("X", X, finite=False)
+        mask = self.step_mask(X, lengths, mask) if lengths is not None or mask is not None else None
+        check_finite("X", X, where=mask)  # padding may hold anything
+        chunked = (self._is_sequence_input(X) and mask is None and X.shape[1] > chunk_size
                    and all(layer.can_stream for layer in self.layers))
         outputs = []
         self.eval()
@@ -271,8 +284,8 @@ class Sequential:
                 part = X[start:start + batch_size]
                 with self.streaming():  # every batch from zeros, a stateful layer's carried state left as it was
                     if not chunked:
-                        part_lengths = None if lengths is None else lengths[start:start + batch_size]
-                        outputs.append(self.prediction(self.forward(part, part_lengths)))
+                        part_mask = None if mask is None else mask[start:start + batch_size]
+                        outputs.append(self.prediction(self.forward(part, mask=part_mask)))
                         continue
                     pieces = [self.prediction(self.forward(part[:, begin:begin + chunk_size]))
                               for begin in range(0, X.shape[1], chunk_size)]
@@ -287,35 +300,19 @@ class Sequential:
 
     @contextlib.contextmanager
     def inference(self):
-        """Forward only inside (predict, evaluate, sampling): recurrent layers keep nothing for backward and build
-        their derived weight copies once (see StackedRecurrent.inference)."""
-        with contextlib.ExitStack() as stack:
-            for layer in self.layers:
-                if hasattr(layer, "inference"):
-                    stack.enter_context(layer.inference())
+        """Forward only inside (predict, evaluate, sampling): numrnn.layers.modes.inference over the layers."""
+        with modes.inference(self.layers):
             yield self
 
     @contextlib.contextmanager
     def streaming(self):
-        """Inside, the recurrent layers run statefully from zeros (each forward carries on from the last one's
-        final state), and afterwards get back their mode and carried state: reading one long sequence in
-        consecutive chunks (predict, a text model's evaluation and sampling) without disturbing a training pass."""
-        layers = [layer for layer in self.layers if hasattr(layer, "carried_state")]
-        saved = [(layer.stateful, layer.carried_state) for layer in layers]
-        try:
-            for layer in layers:
-                layer.stateful = True
-                layer.reset_states()
+        """The recurrent layers run statefully from zeros inside, as they were after (numrnn.layers.modes)."""
+        with modes.streaming(self.layers):
             yield self
-        finally:
-            for layer, (stateful, carried) in zip(layers, saved):
-                layer.stateful, layer.carried_state = stateful, carried
 
     def reset_states(self):
         """Forget the state carried by stateful recurrent layers (truncated BPTT over consecutive chunks)."""
-        for layer in self.layers:
-            if hasattr(layer, "reset_states"):
-                layer.reset_states()
+        modes.reset_states(self.layers)
 
     # -- checks ----------------------------------------------------------------------------------------------------
     def check_ready(self, training=False):
@@ -330,29 +327,14 @@ class Sequential:
         if what == "optimizer" and self.optimizer is None:
             raise ValueError("the model has no optimizer: pass optimizer=... to Sequential or compile()")
 
-    def _check_input(self, name, X, lengths, lengths_name="lengths"):
-        """(X, lengths) checked; X must be finite where it is not padding (padding may hold anything, NaN too)."""
-        X = self.layers[0].check_input(name, X, finite=False)
-        lengths = self._check_lengths(lengths, X, lengths_name)
-        if np.issubdtype(X.dtype, np.floating):
-            check_finite(name, X if lengths is None else np.where(valid_steps(lengths, X.shape[1]).T.reshape(
-                X.shape[:2] + (1,) * (X.ndim - 2)), X, 0))
-        return X, lengths
-
-    def _check_lengths(self, lengths, X, name="lengths"):
-        if lengths is None:
-            return None
-        if X.ndim < 2 or not self.layers[0].takes_lengths and self.layers[0].sequence_rank is None:
-            raise ValueError(f"{name} needs sequence input (batch, time, ...), got X of shape {X.shape}")
-        checked = check_lengths(lengths, X.shape[0], X.shape[1], name=name)
-        return checked
-
-    def check_data(self, X, y, lengths=None, names=("X", "y", "lengths")):
-        """(X, y, lengths) validated and converted once, before any work: ranks, sizes, NaN/inf, class ranges,
-        matching lengths. What it returns may go to compute_gradients, test_on_batch and evaluate with
-        checked=True. Targets past a sequence's length are never read: they may hold anything and come back as 0."""
+    def check_data(self, X, y, lengths=None, mask=None, names=("X", "y", "lengths", "mask")):
+        """(X, y, mask) validated and converted once, before any work: ranks, sizes, NaN/inf, class ranges,
+        matching lengths or mask (not both; step_mask joins them with the first layer's own mask into one
+        (batch, time) mask, or None). What it returns may go to compute_gradients, train_on_batch, test_on_batch
+        and evaluate with checked=True, its mask as mask=. Targets at padded steps are never read: they may hold
+        anything and come back as 0."""
         self._require("loss")
-        X, lengths = self._check_input(names[0], X, lengths, names[2])
+        X = self.layers[0].check_input(names[0], X, finite=False)
         y_array = as_numpy(y)
         if y_array.ndim == 0 or y_array.shape[0] != X.shape[0]:
             got = "a scalar" if y_array.ndim == 0 else f"{y_array.shape[0]} samples"
@@ -360,14 +342,14 @@ class Sequential:
                              f"{names[0]} has {X.shape[0]}, {names[1]} has {got}")
         self._time_major = self._is_sequence_input(X)
         output_shape = self._symbolic_output_shape(tuple(X.shape))
-        mask = valid_steps(lengths, X.shape[1]) if self._sequence_output else None
+        mask = self.step_mask(X, lengths, mask, names[:1] + names[2:])
+        check_finite(names[0], X, where=mask)  # padding may hold anything
         try:
-            y_checked = self.loss.check_target(y_array, output_shape, mask=None if mask is None else mask.T,
-                                               dtype=self.dtype)
+            y_checked = self.loss.check_target(y_array, output_shape, mask=self._target_mask(mask), dtype=self.dtype)
         except (ValueError, TypeError) as error:
             message = str(error)
             raise type(error)(message.replace("y ", f"{names[1]} ", 1) if names[1] != "y" else message) from None
-        return X, y_checked, lengths
+        return X, y_checked, mask
 
     # -- inspection, copies and persistence ------------------------------------------------------------------------
     def summary(self, print_fn=print):

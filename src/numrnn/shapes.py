@@ -21,6 +21,9 @@ def check_chain(layers, layer):
     """A ValueError saying why `layer` cannot follow `layers`: input features, rank or dtype."""
     if not layers:
         return
+    if layer.produces_mask:
+        raise ValueError(f"{type(layer).__name__} makes its mask from the model's input (produces_mask): it must be "
+                         f"the first layer, got it as layer {len(layers)}")
     shape = output_shape(layers)
     rank, features = layer.input_spec()
     index, previous, name = len(layers), type(layers[-1]).__name__, type(layer).__name__

@@ -32,7 +32,7 @@ _KNOWN = {"RNN": {"input_size", "hidden_size", "num_layers", "bias", "bidirectio
                    "stateful", "dtype"},
           "RNNCell": {"input_size", "hidden_size", "nonlinearity", "bias", "dtype"},
           "LSTMCell": {"input_size", "hidden_size", "bias", "dtype"}}
-_KNOWN["GRU"], _KNOWN["GRUCell"] = _KNOWN["LSTM"], _KNOWN["LSTMCell"]
+_KNOWN["GRU"], _KNOWN["GRUCell"] = _KNOWN["LSTM"] | {"reset_after"}, _KNOWN["LSTMCell"] | {"reset_after"}
 
 
 def to_torch(model):
@@ -61,6 +61,8 @@ def _module(index, layer, dtype, tm):
 
     kind = type(layer)
     if kind is Embedding:
+        if getattr(layer, "mask_zero", False):
+            raise refuse("mask_zero=True: torch's Embedding has no masks (pass lengths to the module instead)")
         return nn.Embedding(layer.num_embeddings, layer.embedding_dim, dtype=dtype)
     if kind is OneHot:
         return tm.OneHot(layer.num_classes, dtype)
@@ -82,6 +84,8 @@ def _module(index, layer, dtype, tm):
     unknown = set(source.config()) - _KNOWN[type(source).__name__]
     if unknown:
         raise refuse(f"its options {sorted(unknown)} have no torch form in numrnn.torch yet")
+    if not getattr(source, "reset_after", True):
+        raise refuse("reset_after=False: torch's GRU applies the reset gate after the recurrent product only")
     kind_name = type(source).__name__.replace("Cell", "")
     nonlinearity = getattr(source, "nonlinearity", "tanh")
     stacked = type(inner) is not Recurrent

@@ -3,11 +3,12 @@
     for epoch in range(epochs):
         order = generator.permutation(N) if shuffle else 0..N-1
         for each batch of `batch_size` indices of order:
-            logs = model.train_on_batch(X[batch], y[batch], checked=True)   compute_gradients + apply_gradients
+            logs = model.train_on_batch(X[batch], y[batch], mask=mask[batch], checked=True)
         logs of the epoch: each batch's mean weighted by its number of target positions (so the mean over all
         positions, whatever the batching); then the validation data's, prefixed "val_"
 
-The data are checked once, before the first step. The loop needs no model class: anything with check_ready,
+The data are checked once, before the first step. A batch whose sequences are all empty (lengths 0, masks all
+False) has no target: the loop passes over it without a step. The loop needs no model class: anything with check_ready,
 check_data, train_on_batch, evaluate, target_positions and batch_mean (numrnn.Sequential) trains here.
 
 Everything the loop depends on lives in a FitLoop: the position (epoch, batch, step), this epoch's order and
@@ -109,23 +110,31 @@ class FitLoop:
 
 
 def fit(model, X, y, *, epochs=1, batch_size=32, validation_data=None, shuffle=True, seed=None, lengths=None,
-        callbacks=None, verbose=False):
+        mask=None, callbacks=None, verbose=False):
     """Train `model` for `epochs` passes over (X, y) in mini-batches; returns a History.
 
-    validation_data: (X_val, y_val) or (X_val, y_val, lengths_val), evaluated after each epoch.
+    lengths (N,) or mask (N, time) booleans: the real steps of each sequence (not both; see Sequential.check_data).
+    validation_data: (X_val, y_val), (X_val, y_val, lengths_val) or (X_val, y_val, mask_val), evaluated after each
+    epoch; a third entry of two dimensions is a mask.
     seed: seeds the shuffling (numrnn's generator if None). callbacks: numrnn.callbacks.Callback objects (or any
     object with some of its methods). verbose: print one line per epoch.
     """
     model.check_ready(training=True)
     epochs = check_positive_int("epochs", epochs)
     batch_size = check_positive_int("batch_size", batch_size)
-    data = model.check_data(X, y, lengths)
+    data = model.check_data(X, y, lengths, mask)
+    if model.target_positions(data[0], mask=data[2]) == 0:
+        raise ValueError("nothing to train on: every sequence is empty (its lengths are 0 or its mask all False)")
     validation = None
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-            raise TypeError("validation_data must be a tuple (X_val, y_val) or (X_val, y_val, lengths_val)")
-        validation = model.check_data(*validation_data, names=("validation_data[0]", "validation_data[1]",
-                                                                "validation_data[2]"))
+            raise TypeError("validation_data must be a tuple (X_val, y_val), (X_val, y_val, lengths_val) or "
+                            "(X_val, y_val, mask_val)")
+        X_val, y_val, padding = (*validation_data, None)[:3]
+        is_mask = np.ndim(padding) == 2
+        validation = model.check_data(X_val, y_val, None if is_mask else padding, padding if is_mask else None,
+                                      names=("validation_data[0]", "validation_data[1]", "validation_data[2]",
+                                             "validation_data[2]"))
     # a backup is written once every other callback has updated its state for the step
     callbacks = sorted(callbacks or [], key=lambda callback: bool(getattr(callback, "runs_last", False)))
     loop = FitLoop(model, data, validation, epochs=epochs, batch_size=batch_size, shuffle=shuffle, seed=seed,
@@ -143,7 +152,7 @@ def fit(model, X, y, *, epochs=1, batch_size=32, validation_data=None, shuffle=T
 
 
 def _run(loop, verbose):
-    model, callbacks, (X, y, lengths) = loop.model, loop.callbacks, loop.data
+    model, callbacks, (X, y, mask) = loop.model, loop.callbacks, loop.data
     started = time.perf_counter() - loop.elapsed
     while loop.epoch < loop.epochs and not model.stop_training:
         if loop.batch == 0:
@@ -151,10 +160,14 @@ def _run(loop, verbose):
             loop.begin_epoch()
         while loop.batch < loop.steps and not model.stop_training:
             index = loop.order[loop.batch * loop.batch_size:(loop.batch + 1) * loop.batch_size]
-            batch_lengths = None if lengths is None else lengths[index]
+            batch_mask = None if mask is None else mask[index]
+            positions = model.target_positions(X[index], mask=batch_mask)
+            if positions == 0:  # every sequence of the batch is empty: no target, nothing to step on
+                loop.batch += 1
+                continue
             call(callbacks, "on_batch_begin", loop.batch, {"size": index.size})
             try:
-                logs = model.train_on_batch(X[index], y[index], batch_lengths, checked=True)
+                logs = model.train_on_batch(X[index], y[index], mask=batch_mask, checked=True)
             except FloatingPointError as error:
                 call(callbacks, "on_divergence", error)
                 if model.stop_training:
@@ -163,7 +176,7 @@ def _run(loop, verbose):
                     f"training diverged at epoch {loop.epoch + 1}, batch {loop.batch + 1} (step {loop.step + 1}): "
                     f"{error}. Try a smaller learning rate (lr is {model.optimizer.lr:.4g}), gradient clipping "
                     f"(clip_norm=1.0), or a float64 model") from None
-            loop.mean.add(logs, model.target_positions(X[index], batch_lengths))
+            loop.mean.add(logs, positions)
             loop.batch += 1
             loop.step += 1
             loop.elapsed = time.perf_counter() - started
@@ -172,8 +185,8 @@ def _run(loop, verbose):
             return
         epoch_logs = loop.mean.result()
         if loop.validation is not None:
-            X_val, y_val, lengths_val = loop.validation
-            val_logs = model.evaluate(X_val, y_val, batch_size=loop.batch_size, lengths=lengths_val, checked=True)
+            X_val, y_val, mask_val = loop.validation
+            val_logs = model.evaluate(X_val, y_val, batch_size=loop.batch_size, mask=mask_val, checked=True)
             epoch_logs.update({f"val_{key}": value for key, value in val_logs.items()})
         loop.history.append(loop.epoch, epoch_logs)
         loop.epoch, loop.batch, loop.order = loop.epoch + 1, 0, None  # a backup written now resumes at the next

@@ -1,6 +1,8 @@
 """numrnn.apps.forecast's recipe, forecaster and backtest: the chronological split and its refusal of too little
 data, a test tail that no training or choice ever reads, features and horizons, intervals, a forecaster that
 forecasts the same after save and load, and backtests that use only the rows before each prediction."""
+import re
+
 import numpy as np
 import pytest
 
@@ -156,3 +158,22 @@ def test_a_table_without_statsmodels_says_ets_was_left_out(run, monkeypatch):
     assert "ETS left out: statsmodels is not installed" in table.text()
     assert [row["model"] for row in table.rows][1:] == ["naive", "seasonal naive (12)"]
 
+
+
+@pytest.mark.parametrize("change, fragment", [
+    ({"window": 10 ** 12}, "window must be an integer in [1, 100,000]"),
+    ({"horizon": "3"}, "horizon must be an integer"),
+    ({"season": -1}, "season must be an integer"),
+    ({"target": 3}, "target must be a name"),
+    ({"features": "price"}, "features must be a list of names"),
+    ({"transform": {"difference": [True], "mean": [0.0, 1.0], "std": [1.0]}}, "transform mean must be 1 finite"),
+    ({"transform": {"difference": [True], "mean": [0.0], "std": [0.0]}}, "std must be positive"),
+    ({"intervals": {"quantiles": [[float("nan")] * 6]}}, "intervals must hold a list of error quantiles"),
+    ({"calendar": False}, "the network takes 3 inputs and gives 1 outputs; the forecaster needs 1 and 1"),
+])
+def test_a_forecaster_file_that_lies_is_refused_naming_it(run, change, fragment):
+    """Nothing a model file says about its forecaster is trusted: each lie is a ValueError naming the file."""
+    model = run.model.clone() if hasattr(run.model, "clone") else run.model
+    model.extra = {"forecaster": dict(run.extra["forecaster"], **change)}
+    with pytest.raises(ValueError, match=r"^runs/x/model.npz: not a usable forecaster: .*" + re.escape(fragment)):
+        Forecaster.of(model, source="runs/x/model.npz")

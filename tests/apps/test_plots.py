@@ -116,3 +116,23 @@ def test_a_plot_that_fails_midway_leaves_no_file(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="disk full"):
         plots.loss_curves({"loss": [1.0, 0.5]}, tmp_path / "loss.png")
     assert list(tmp_path.iterdir()) == []
+
+
+# -- a run that diverged or never ended an epoch: NaN, infinities, None and nothing at all ----------------------------
+@pytest.mark.parametrize("history", [{}, {"loss": []}, {"loss": [None, float("nan")], "val_loss": [float("inf")]},
+                                     {"loss": [1.0, 1e30, float("inf")], "val_loss": [2.0, None, float("nan")]}])
+def test_loss_curves_of_empty_or_non_finite_histories(tmp_path, history):
+    assert_png(plots.loss_curves(history, tmp_path / "loss.png"))
+
+
+def test_non_finite_values_in_the_other_plots(tmp_path):
+    norms = np.array([[1.0, np.inf, 2.0], [np.nan, 1e300, 0.0]])
+    assert_png(plots.gradient_heatmap(norms, tmp_path / "heat.png"))
+    x = np.arange(5)
+    assert_png(plots.predictions({"test": (x, x * 1.0, [0.0, np.nan, np.inf, -np.inf, 1e300])}, tmp_path / "p.png"))
+    assert_png(plots.accuracy_per_step({"all NaN": [np.nan] * 4, "some": [1.0, np.nan, 0.5, 1.0]},
+                                       tmp_path / "acc.png"))
+    grid = np.linspace(-1, 2, 5)
+    loss = np.full((5, 5), np.inf)
+    loss[2, 2] = 0.5
+    assert_png(plots.loss_surface(grid, grid, loss, [(0.0, 0.0), (1e30, -1e30)], tmp_path / "surface.png"))

@@ -11,7 +11,9 @@ INPUT, HIDDEN, BATCH = 3, 4, 2
 OPTIONS = ([pytest.param(RNNCell, {"nonlinearity": act, "bias": bias}, id=f"RNNCell-{act}-bias{bias}")
             for act in ("tanh", "sigmoid", "relu", "linear") for bias in (True, False)]
            + [pytest.param(cell, {"bias": bias}, id=f"{cell.__name__}-bias{bias}")
-              for cell in (LSTMCell, GRUCell) for bias in (True, False)])
+              for cell in (LSTMCell, GRUCell) for bias in (True, False)]
+           + [pytest.param(GRUCell, {"bias": bias, "reset_after": False}, id=f"GRUCell-reset_before-bias{bias}")
+              for bias in (True, False)])
 CELLS = [pytest.param(RNNCell, id="RNNCell"), pytest.param(LSTMCell, id="LSTMCell"),
          pytest.param(GRUCell, id="GRUCell")]
 GATES = {RNNCell: 1, LSTMCell: 4, GRUCell: 3}
@@ -62,6 +64,27 @@ def test_gradients_match_central_differences(cell, options, rng):
     states = {f"state{k}" for k in range(len(layer.state_size))}
     assert set(errors) == set(layer.params) | {"input"} | states
     assert max(errors.values()) < 1e-6, errors
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_gru_reset_after_false_applies_the_reset_gate_before_the_recurrent_product(bias, rng):
+    """Keras's reset_after=False (ONNX's linear_before_reset=0), written out: n = tanh(W_in x + b_in +
+    W_hn (r * h) + b_hn). reset_after=True differs exactly there: r * (W_hn h + b_hn)."""
+    before, after = make(GRUCell, bias=bias, reset_after=False), make(GRUCell, bias=bias)
+    after.load_state_dict(before.state_dict())
+    x, (hidden,) = step_inputs(before, rng)
+    W_ir, W_iz, W_in = np.split(before.params["weight_ih"], 3)
+    W_hr, W_hz, W_hn = np.split(before.params["weight_hh"], 3)
+    zeros = np.zeros(3 * HIDDEN)
+    b_ir, b_iz, b_in = np.split(before.params.get("bias_ih", zeros), 3)
+    b_hr, b_hz, b_hn = np.split(before.params.get("bias_hh", zeros), 3)
+    r = 1 / (1 + np.exp(-(x @ W_ir.T + b_ir + hidden @ W_hr.T + b_hr)))
+    z = 1 / (1 + np.exp(-(x @ W_iz.T + b_iz + hidden @ W_hz.T + b_hz)))
+    n_before = np.tanh(x @ W_in.T + b_in + (r * hidden) @ W_hn.T + b_hn)
+    n_after = np.tanh(x @ W_in.T + b_in + r * (hidden @ W_hn.T + b_hn))
+    np.testing.assert_allclose(before.forward(x, (hidden,))[0], (1 - z) * n_before + z * hidden, rtol=1e-12)
+    np.testing.assert_allclose(after.forward(x, (hidden,))[0], (1 - z) * n_after + z * hidden, rtol=1e-12)
+    assert not np.allclose(n_before, n_after)
 
 
 def test_gradcheck_takes_the_state_and_needs_float64(rng):
@@ -193,7 +216,10 @@ def test_options_are_keyword_only_and_checked():
     (RNNCell, {"nonlinearity": "relu", "bias": False},
      {"input_size": 3, "hidden_size": 3, "nonlinearity": "relu", "bias": False, "dtype": "float32"}),
     (LSTMCell, {"bias": False}, {"input_size": 3, "hidden_size": 3, "bias": False, "dtype": "float32"}),
-    (GRUCell, {"dtype": "float64"}, {"input_size": 3, "hidden_size": 3, "bias": True, "dtype": "float64"}),
+    (GRUCell, {"dtype": "float64"},
+     {"input_size": 3, "hidden_size": 3, "bias": True, "reset_after": True, "dtype": "float64"}),
+    (GRUCell, {"reset_after": False},
+     {"input_size": 3, "hidden_size": 3, "bias": True, "reset_after": False, "dtype": "float32"}),
     (LeakyCell, {}, {"input_size": 3, "hidden_size": 3, "dtype": "float32"})])
 def test_config_from_config_clone_and_repr(cell, options, config, rng):
     layer = cell(3, 3, **options)
@@ -237,7 +263,8 @@ def test_a_cell_that_forgets_a_method_is_told_which():
 @pytest.mark.parametrize("cell_class, layer_class, options", [
     (RNNCell, numrnn.RNN, {"nonlinearity": "relu"}), (RNNCell, numrnn.RNN, {"bias": False}),
     (LSTMCell, numrnn.LSTM, {}), (LSTMCell, numrnn.LSTM, {"bias": False}),
-    (GRUCell, numrnn.GRU, {}), (GRUCell, numrnn.GRU, {"bias": False})])
+    (GRUCell, numrnn.GRU, {}), (GRUCell, numrnn.GRU, {"bias": False}),
+    (GRUCell, numrnn.GRU, {"reset_after": False}), (GRUCell, numrnn.GRU, {"reset_after": False, "bias": False})])
 def test_a_cell_looped_over_time_computes_what_the_fast_layer_does(cell_class, layer_class, options, rng):
     steps = 5
     numrnn.seed(3)

@@ -10,7 +10,9 @@ from numrnn.cells import GRUCell, LSTMCell, RNNCell
 torch = pytest.importorskip("torch")
 
 INPUT, HIDDEN, BATCH = 3, 5, 4
-# (numrnn cell, torch cell, arguments both take)
+# (numrnn cell, torch cell, arguments both take); GRUCell(reset_after=False) has no torch counterpart (torch's GRUCell
+# is reset_after=True's form only): its gradients are checked by central differences and its math written out in
+# test_cells.py
 CELLS = [pytest.param((RNNCell, torch.nn.RNNCell, {"nonlinearity": "tanh"}), id="RNNCell-tanh"),
          pytest.param((RNNCell, torch.nn.RNNCell, {"nonlinearity": "relu"}), id="RNNCell-relu"),
          pytest.param((LSTMCell, torch.nn.LSTMCell, {}), id="LSTMCell"),

@@ -136,7 +136,7 @@ def test_gaps_are_refused_naming_the_dates_or_filled(tmp_path, capsys):
     assert_usage_error(run(capsys, "train", "csv", "--data", data, "--target", "sales", "--out", tmp_path / "o"),
                        "2 missing values or dates (dates 2004-05-01, 2004-06-01)", "--fill interpolate")
     status, out, _ = run(capsys, "train", "csv", "--data", data, "--target", "sales", "--fill", "interpolate",
-                         "--out", tmp_path / "o", "--no-plots", *FAST)
+                         "--out", tmp_path / "filled", "--no-plots", *FAST)
     assert status == 0 and "filled 2 missing values by interpolation: 2004-05-01, 2004-06-01" in out
 
 

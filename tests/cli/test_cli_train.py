@@ -1,13 +1,12 @@
 """`numrnn train TASK`: what it writes and prints, the options reaching the model, the progress bar, and a clear
 `numrnn: error: ...` with status 2 (never a traceback) for bad options and output folders."""
 import json
+import tempfile
 
 import numpy as np
 import pytest
 
 import numrnn
-from numrnn.cli import common
-
 from ._helpers import assert_usage_error, run
 
 
@@ -120,6 +119,6 @@ def test_an_unwritable_output_folder_fails_before_training(tmp_path, capsys, mon
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(common.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
     assert_usage_error(run(capsys, "train", "mod3", "--out", tmp_path / "out"), "cannot write to output folder",
                        "Permission denied")

@@ -1,5 +1,7 @@
 """The LSTM and GRU layers, each test run on both: exact gradients for every option, variable lengths, dropout,
 shapes, names and errors. Their parity with torch is in test_torch_parity.py (with the Elman RNN's)."""
+import functools
+
 import numpy as np
 import pytest
 
@@ -10,7 +12,8 @@ from numrnn.layers.lstm import LSTM
 from ._dropout import FixedDropout
 
 INPUT, HIDDEN = 3, 3
-CELLS = [pytest.param(LSTM, id="LSTM"), pytest.param(GRU, id="GRU")]
+CELLS = [pytest.param(LSTM, id="LSTM"), pytest.param(GRU, id="GRU"),
+         pytest.param(functools.partial(GRU, reset_after=False), id="GRU-reset_before")]
 
 
 def make(cell, **kwargs):

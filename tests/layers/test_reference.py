@@ -1,6 +1,10 @@
 """The fast numrnn.RNN, LSTM and GRU equal their reference: numrnn.Recurrent over the reference cells (wrapped in
 Bidirectional, with Dropout between stacked layers), built by reference_layers() with the same weights. Float64,
-every option: outputs, final states, the input's and every parameter's gradient agree to 1e-12."""
+every option (the GRU's both reset_after forms, lengths, empty sequences, masks with front padding and gaps):
+outputs, final states, the input's and every parameter's gradient agree to 1e-12.
+
+With a mask the two compute differently: Recurrent freezes the state at masked steps, and Bidirectional reverses
+the whole time axis and the mask; a fast layer moves each sequence's real steps to its front and runs lengths."""
 import itertools
 
 import numpy as np
@@ -12,7 +16,9 @@ INPUT, HIDDEN, BATCH, STEPS = 3, 4, 3, 6
 TOLERANCE = 1e-12
 FAST = [pytest.param((numrnn.RNN, {"nonlinearity": name}), id=f"RNN-{name}") for name in
         ("tanh", "relu", "sigmoid", "linear")] + [pytest.param((numrnn.LSTM, {}), id="LSTM"),
-                                                  pytest.param((numrnn.GRU, {}), id="GRU")]
+                                                  pytest.param((numrnn.GRU, {}), id="GRU"),
+                                                  pytest.param((numrnn.GRU, {"reset_after": False}),
+                                                               id="GRU-reset_before")]
 
 
 def close(mine, reference):
@@ -33,7 +39,7 @@ def reference_h0(fast, h0):
     return per
 
 
-def run_reference(layers, x, h0s, lengths, grad_out):
+def run_reference(layers, x, h0s, lengths, grad_out, mask=None):
     """Forward time-major through the reference layers (dropout masks drawn as the fast layer draws them), then
     backward; returns (output, input gradient, {fast parameter name: gradient}, final states)."""
     out, index = x.transpose(1, 0, 2), 0
@@ -41,7 +47,8 @@ def run_reference(layers, x, h0s, lengths, grad_out):
         if isinstance(layer, numrnn.Dropout):
             out = layer.forward(out)
             continue
-        out = layer.forward(out, h0=None if h0s is None else h0s[index], lengths=lengths, time_major=True)
+        out = layer.forward(out, h0=None if h0s is None else h0s[index], lengths=lengths, mask=mask,
+                            time_major=True)
         index += 1
     output = out if out.ndim == 2 else out.transpose(1, 0, 2)
     grad = grad_out if grad_out.ndim == 2 else grad_out.transpose(1, 0, 2)
@@ -66,17 +73,17 @@ def fast_finals(fast):
     return [tuple(t[i] for t in tensors) for i in range(fast.num_layers * fast.num_directions)]
 
 
-def compare(fast, x, lengths=None, h0=None, seed=0):
+def compare(fast, x, lengths=None, h0=None, seed=0, mask=None):
     """Run the fast layer and its reference on the same input; assert they agree; return the largest difference."""
     rng = np.random.default_rng(seed)
     layers = fast.reference_layers()
     numrnn.seed(seed)
-    output = fast.forward(x, h0=h0, lengths=lengths)
+    output = fast.forward(x, h0=h0, lengths=lengths, mask=mask)
     grad_out = rng.standard_normal(output.shape)
     grad_x = fast.backward(grad_out)
     numrnn.seed(seed)  # the same dropout masks
     ref_output, ref_grad_x, ref_grads, ref_finals = run_reference(
-        layers, x, None if h0 is None else reference_h0(fast, h0), lengths, grad_out)
+        layers, x, None if h0 is None else reference_h0(fast, h0), lengths, grad_out, mask)
     largest = max(close(output, ref_output), close(grad_x, ref_grad_x))
     assert set(ref_grads) == set(fast.grads)
     for name, value in fast.grads.items():
@@ -114,6 +121,49 @@ def test_fast_layer_equals_its_reference_with_lengths_and_initial_states(fast_cl
     compare(fast, x, lengths=np.array([STEPS, 2, 4]), h0=h0 if len(h0) > 1 else h0[0])
 
 
+def gappy_mask():
+    """Front padding, a gap, trailing padding, an empty sequence and a full one, over STEPS = 6 steps."""
+    mask = np.ones((5, STEPS), dtype=bool)
+    mask[0, :2] = False
+    mask[1, 2:4] = False
+    mask[2, 4:] = False
+    mask[3, :] = False
+    mask[4, 1::2] = False
+    return mask
+
+
+@pytest.mark.parametrize("fast_class", FAST)
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("return_sequences", [True, False])
+def test_fast_layer_equals_its_reference_with_a_mask(fast_class, bidirectional, return_sequences, rng):
+    cls, extra = fast_class
+    fast = cls(INPUT, HIDDEN, num_layers=2, bidirectional=bidirectional, return_sequences=return_sequences,
+               dtype="float64", **extra)
+    mask = gappy_mask()
+    h0 = tuple(rng.standard_normal((2 * fast.num_directions, len(mask), HIDDEN)) for _ in fast.state_names)
+    x = rng.standard_normal((len(mask), STEPS, INPUT))
+    x[~mask] = np.nan  # masked steps may hold anything
+    compare(fast, x, mask=mask, h0=h0 if len(h0) > 1 else h0[0])
+
+
+@pytest.mark.parametrize("fast_class", FAST)
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_fast_layer_equals_its_reference_with_empty_sequences(fast_class, bidirectional, rng):
+    cls, extra = fast_class
+    fast = cls(INPUT, HIDDEN, num_layers=2, bidirectional=bidirectional, return_sequences=False, dtype="float64",
+               **extra)
+    h0 = tuple(rng.standard_normal((2 * fast.num_directions, BATCH, HIDDEN)) for _ in fast.state_names)
+    compare(fast, rng.standard_normal((BATCH, STEPS, INPUT)), lengths=np.array([0, 3, 0]),
+            h0=h0 if len(h0) > 1 else h0[0])
+
+
+@pytest.mark.parametrize("fast_class", FAST)
+def test_fast_layer_equals_its_reference_with_a_mask_and_dropout(fast_class, rng):
+    cls, extra = fast_class
+    fast = cls(INPUT, HIDDEN, num_layers=3, bidirectional=True, dropout=0.4, dtype="float64", **extra)
+    compare(fast, rng.standard_normal((5, STEPS, INPUT)), mask=gappy_mask(), seed=3)
+
+
 @pytest.mark.parametrize("fast_class", FAST)
 def test_fast_layer_equals_its_reference_with_dropout(fast_class, rng):
     cls, extra = fast_class
@@ -129,6 +179,16 @@ def test_truncated_rnn_equals_its_reference(nonlinearity, truncate, bidirectiona
     fast = numrnn.RNN(INPUT, HIDDEN, num_layers=2, nonlinearity=nonlinearity, bptt_truncate=truncate,
                       bidirectional=bidirectional, return_sequences=return_sequences, dtype="float64")
     compare(fast, rng.standard_normal((BATCH, STEPS, INPUT)), lengths=np.array([STEPS, 3, 5]))
+
+
+@pytest.mark.parametrize("truncate", [1, 2])
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("return_sequences", [True, False])
+def test_truncated_rnn_equals_its_reference_with_a_mask(truncate, bidirectional, return_sequences, rng):
+    """The horizon counts real steps: a masked step passes the gradient on without ageing it, in both."""
+    fast = numrnn.RNN(INPUT, HIDDEN, num_layers=2, bptt_truncate=truncate, bidirectional=bidirectional,
+                      return_sequences=return_sequences, dtype="float64")
+    compare(fast, rng.standard_normal((5, STEPS, INPUT)), mask=gappy_mask())
 
 
 @pytest.mark.parametrize("fast_class", FAST)

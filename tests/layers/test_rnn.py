@@ -205,8 +205,10 @@ def test_bad_h0_shape_raises(rng):
 
 
 def test_lengths_out_of_range_raise(rng):
-    with pytest.raises(ValueError, match=r"lengths must be in \[1, 5\]"):
+    with pytest.raises(ValueError, match=r"lengths must be in \[0, 5\]"):
         numrnn.RNN(3, 4).forward(rng.standard_normal((2, 5, 3)), lengths=[5, 6])
+    with pytest.raises(ValueError, match=r"lengths must be non-negative, got values from -1 to 5"):
+        numrnn.RNN(3, 4).forward(rng.standard_normal((2, 5, 3)), lengths=[5, -1])
 
 
 def test_backward_with_wrong_shape_raises(rng):

@@ -8,7 +8,9 @@ import numrnn
 torch = pytest.importorskip("torch")
 
 INPUT, HIDDEN = 3, 5
-# (numrnn layer, torch module, extra arguments both take)
+# (numrnn layer, torch module, extra arguments both take). GRU(reset_after=False) is not here: torch.nn.GRU has only
+# the reset_after=True form. That form equals Recurrent(GRUCell(reset_after=False)) (test_reference.py), whose math
+# is written out and gradient-checked in tests/cells/test_cells.py
 CELLS = [pytest.param((numrnn.RNN, torch.nn.RNN, {"nonlinearity": "tanh"}), id="RNN-tanh"),
          pytest.param((numrnn.RNN, torch.nn.RNN, {"nonlinearity": "relu"}), id="RNN-relu"),
          pytest.param((numrnn.LSTM, torch.nn.LSTM, {}), id="LSTM"),

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..io.atomic import atomic_write
 
-__all__ = ["require", "loss_curves", "gradient_heatmap", "predictions", "loss_surface", "accuracy_per_step",
+__all__ = ["require", "finite", "loss_curves", "gradient_heatmap", "predictions", "loss_surface", "accuracy_per_step",
            "forecast", "INSTALL_HINT"]
 
 INSTALL_HINT = "numrnn's plots need matplotlib: pip install 'numrnn[cli]' (or pip install matplotlib)"
@@ -51,25 +51,39 @@ def _save(figure, path):
 
 
 def loss_curves(history, path, title="Loss per epoch"):
-    """history: a numrnn History or its .history dict, with "loss" and optionally "val_loss"."""
+    """history: a numrnn History or its .history dict, with "loss" and optionally "val_loss". Values that are not
+    finite (None, NaN, infinity) leave gaps; a history without any epoch gives a plot that says so."""
     logs = getattr(history, "history", history)
     figure = _figure()
     axes = figure.add_subplot()
-    epochs = np.arange(1, len(logs["loss"]) + 1)
-    positive = True
+    curves = {key: finite(logs.get(key, [])) for key in ("loss", "val_loss")}
+    epochs = np.arange(1, max(len(values) for values in curves.values()) + 1)
+    positive = any(np.isfinite(values).any() for values in curves.values())
     for key, label, style in (("loss", "training", "-"), ("val_loss", "validation", "--")):
-        values = np.asarray([np.nan if v is None else v for v in logs.get(key, [])], dtype=np.float64)
+        values = curves[key]
         if values.size:
             axes.plot(epochs[:values.size], values, style, label=label, linewidth=1.6)
             positive &= bool(np.all(values[np.isfinite(values)] > 0))
     if positive:
         axes.set_yscale("log")
+    if not any(np.isfinite(values).any() for values in curves.values()):
+        axes.text(0.5, 0.5, "no finite loss recorded\n(no epoch ended, or training diverged)", ha="center",
+                  va="center", transform=axes.transAxes)
+    else:
+        axes.legend()
     axes.set_xlabel("epoch")
     axes.set_ylabel("loss" + (" (log scale)" if positive else ""))
     axes.set_title(title)
     axes.grid(True, which="major", alpha=0.3)
-    axes.legend()
     return _save(figure, path)
+
+
+def finite(values):
+    """float64 values with None, NaN and infinities as NaN (a gap in a line)."""
+    array = np.asarray([np.nan if v is None else v for v in np.asarray(values, dtype=object).reshape(-1)],
+                       dtype=np.float64)
+    array[~np.isfinite(array)] = np.nan
+    return array
 
 
 def gradient_heatmap(norms, path, title="Gradient norm reaching each time step"):
@@ -82,6 +96,7 @@ def gradient_heatmap(norms, path, title="Gradient norm reaching each time step")
     norms = np.asarray(norms, dtype=np.float64)
     if norms.ndim != 2 or norms.size == 0:
         raise ValueError(f"norms must be a non-empty (epochs, time steps) matrix, got shape {norms.shape}")
+    norms = np.where(np.isfinite(norms), norms, 0.0)  # an overflowed norm is no color: grey, as a zero
     figure = _figure(10.0, 4.4)
     from matplotlib.colors import LogNorm
 
@@ -129,10 +144,11 @@ def predictions(panels, path, title="Predictions against the true values", xlabe
     figure = _figure(7.0, 2.4 * len(panels) + 0.6)
     axes_list = figure.subplots(len(panels), 1, squeeze=False)[:, 0]
     for axes, (name, (x, true, predicted)) in zip(axes_list, panels.items()):
-        true = np.asarray(true, dtype=np.float64).reshape(-1)
-        predicted = np.asarray(predicted, dtype=np.float64).reshape(-1)
+        true = finite(true)
+        predicted = finite(predicted)
         x = np.arange(true.size) if x is None else np.asarray(x).reshape(-1)
-        rmse = float(np.sqrt(np.mean((true - predicted) ** 2)))
+        with np.errstate(over="ignore"):
+            rmse = float(np.sqrt(np.mean((true - predicted) ** 2)))
         axes.plot(x, predicted, "-", color="tab:green", linewidth=1.2, label="predicted")
         axes.plot(x, true, "o", color="tab:red", markersize=3, fillstyle="none", label="true")
         axes.set_title(f"{name}: RMSE {rmse:.3g}", fontsize=10)
@@ -148,13 +164,14 @@ def predictions(panels, path, title="Predictions against the true values", xlabe
 
 def loss_surface(w_x, w_rec, loss, points, path, title="Loss surface and the optimizer's path"):
     """loss[i, j] at (w_x[j], w_rec[i]); points: the (w_x, w_rec) after each step, the first being the start."""
-    loss = np.asarray(loss, dtype=np.float64)
+    loss = finite(loss).reshape(np.shape(loss))
     points = np.asarray(points, dtype=np.float64)
     figure = _figure(6.4, 5.2)
     axes = figure.add_subplot()
     positive = loss[loss > 0]
     floor = max(float(positive.min()), 1e-8) if positive.size else 1e-8
-    log_loss = np.log10(np.maximum(loss, floor))
+    ceiling = float(positive.max()) if positive.size else 1.0
+    log_loss = np.log10(np.clip(np.where(np.isnan(loss), ceiling, loss), floor, ceiling))  # overflow: the highest
     contour = axes.contourf(w_x, w_rec, log_loss, levels=24, cmap="viridis")
     axes.contour(w_x, w_rec, log_loss, levels=contour.levels[::3], colors="black", linewidths=0.4, alpha=0.5)
     figure.colorbar(contour, ax=axes, label="log10 of the mean squared error")
@@ -179,9 +196,10 @@ def accuracy_per_step(curves, path, title="Accuracy at each time step"):
     axes = figure.add_subplot()
     markers = "os^Dv"
     for index, (label, values) in enumerate(curves.items()):
-        values = 100 * np.asarray(values, dtype=np.float64)
+        values = 100 * finite(values)
+        mean = np.nanmean(values) if np.isfinite(values).any() else np.nan
         axes.plot(np.arange(values.size), values, marker=markers[index % len(markers)], markersize=3.5,
-                  linewidth=1.3, label=f"{label} (mean {values.mean():.2f}%)")
+                  linewidth=1.3, label=f"{label} (mean {mean:.2f}%)")
     axes.set_xlabel("time step t")
     axes.set_ylabel("accuracy (%)")
     axes.set_ylim(-2, 102)

@@ -24,12 +24,15 @@ class Run:
 
     step_gradients: (epochs, T), the mean norm of the gradient reaching step t (StepGradientRecorder.matrix).
     path: the ParameterPath of the count task's two weights, or None. data: the datasets (and whatever else the
-    task's plots read). extra: more facts for history.json and model.npz (the forecaster's scaling).
+    task's plots read). extra: more facts for history.json and model.npz (the forecaster's scaling, the run id).
+    diverged: the message of a training that diverged, or None. best_epoch: the epoch (0-based) whose weights the
+    model holds when it is the best by val_loss (a run with checkpoints), or None.
     """
 
     def __init__(self, task, preset, settings, model, history, metrics, seconds, step_gradients, path=None,
-                 data=None, extra=None):
+                 data=None, extra=None, diverged=None, best_epoch=None):
         self.task, self.preset, self.settings = task, preset, settings
+        self.diverged, self.best_epoch = diverged, best_epoch
         self.model, self.history, self.metrics, self.seconds = model, history, metrics, seconds
         self.step_gradients = step_gradients
         self.path = path
@@ -42,9 +45,13 @@ class Run:
 
     def summary(self):
         """One line: the task's metrics, whether its target is met, and the time taken."""
-        verdict = "target met" if self.target_met else "target NOT met"
+        try:
+            verdict = "target met" if self.target_met else "target NOT met"
+        except (TypeError, ValueError):
+            verdict = "target NOT met"
+        which = "" if self.best_epoch is None else f", best epoch {self.best_epoch + 1}"
         return f"{self.task.name}: {self.task.describe(self.metrics)} ({verdict}: {self.task.target}) " \
-               f"in {self.seconds:.1f} s"
+               f"in {self.seconds:.1f} s{which}" + (" (training diverged)" if self.diverged else "")
 
     def record(self):
         """Everything history.json holds: settings, per-epoch metrics, final metrics, gradient norms."""
@@ -52,7 +59,8 @@ class Run:
                   "epochs": len(self.history.epoch),
                   "history": jsonable(self.history.history), "metrics": jsonable(self.metrics),
                   "target": self.task.target, "target_met": bool(self.target_met),
-                  "seconds": round(self.seconds, 3),
+                  "seconds": round(self.seconds, 3), "best_epoch": None if self.best_epoch is None
+                  else self.best_epoch + 1, "diverged": self.diverged,
                   "step_gradient_norms": rounded(self.step_gradients)}
         if self.path is not None:
             record["parameter_path"] = {"names": list(self.path.names), "points": rounded(self.path.points, 10)}
@@ -62,16 +70,22 @@ class Run:
 
 def save_run(run, out, plots=True, command=None):
     """Write model.npz (numrnn.load reads it back), history.json and, if `plots`, the task's PNGs; returns the
-    paths written. command: the command line that made the run, kept in history.json."""
+    paths written. command: the command line that made the run, kept in history.json.
+
+    A run that diverged before any epoch ended leaves no model.npz (there is no model worth keeping); after one,
+    the run's model holds the best weights, which model.npz holds already (rewritten, never with worse ones)."""
     extra = {"task": run.task.name, "preset": run.preset, "settings": run.settings, "metrics": run.metrics}
     extra.update(run.extra)
-    model_path = os.path.join(out, "model.npz")
-    run.model.save(model_path, extra=jsonable(extra))
+    files = []
+    if not run.diverged or run.best_epoch is not None:
+        model_path = os.path.join(out, "model.npz")
+        run.model.save(model_path, extra=jsonable(extra))
+        files.append(model_path)
     record = run.record()
     record["command"] = command
     history_path = os.path.join(out, "history.json")
     write_json(history_path, record)
-    files = [model_path, history_path]
+    files.append(history_path)
     if plots:
         files += run.task.plots(run, out)
     return files
@@ -79,8 +93,8 @@ def save_run(run, out, plots=True, command=None):
 
 def write_json(path, value):
     """A dict as JSON, one top-level key per line and each value compact (readable, and small for long
-    per-epoch lists), written atomically."""
-    items = [f"{json.dumps(key)}: {json.dumps(item)}" for key, item in value.items()]
+    per-epoch lists), written atomically; NaN and infinity become null."""
+    items = [f"{json.dumps(key)}: {json.dumps(jsonable(item), allow_nan=False)}" for key, item in value.items()]
     with atomic_write(path, "w") as stream:
         stream.write("{\n" + ",\n".join(items) + "\n}\n")
 

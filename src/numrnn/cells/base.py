@@ -106,9 +106,16 @@ class Cell(Module):
 
     def add_gate_grads(self, x, hidden, grad_ih, grad_hh):
         """Add into grads the parameter gradients of x @ W_ih.T + b_ih, given its gradient grad_ih (batch, G*H),
-        and of hidden @ W_hh.T + b_hh, given grad_hh; a bias's gradient sums over the batch."""
+        and of hidden @ W_hh.T + b_hh, given grad_hh; a bias's gradient sums over the batch. hidden may be a tuple
+        of G arrays, one per gate block, where the blocks of W_hh multiply different vectors (GRUCell with
+        reset_after=False: r * hidden for n)."""
         self.grads["weight_ih"] += grad_ih.T @ x
-        self.grads["weight_hh"] += grad_hh.T @ hidden
+        if isinstance(hidden, tuple):
+            grad_blocks = np.split(self.grads["weight_hh"], len(hidden))  # views: += writes into grads
+            for grad_block, grad, vector in zip(grad_blocks, np.split(grad_hh, len(hidden), axis=1), hidden):
+                grad_block += grad.T @ vector
+        else:
+            self.grads["weight_hh"] += grad_hh.T @ hidden
         if "bias_ih" in self.grads:
             self.grads["bias_ih"] += grad_ih.sum(axis=0)
             self.grads["bias_hh"] += grad_hh.sum(axis=0)

@@ -1,16 +1,25 @@
-"""What every command shares: exit statuses, the error line, the output folder check and argparse's number types.
+"""What every command shares: exit statuses, the error line, the output folder check, signals and argparse's
+number types.
 
 Bad input (a missing file, a bad column, an unwritable folder, an invalid option) ends with
-`numrnn: error: <message>` on stderr and exit status 2, never a traceback.
+`numrnn: error: <message>` on stderr and exit status 2, never a traceback. Training that diverges ends with its
+message and status 1 (after writing what it can); training stopped by SIGINT or SIGTERM writes its state and ends
+with status 130 or 143 (128 + the signal's number).
 """
 import argparse
+import contextlib
 import math
 import os
+import signal
 import sys
-import tempfile
+import threading
+
+from ..apps.durable import Interrupted
+from ..io.atomic import clean_stale_temporaries, temporary_file
 
 __all__ = ["EXIT_OK", "EXIT_FAILED", "EXIT_USAGE", "EXIT_INTERRUPTED", "UsageError", "ERRORS", "report", "message",
-           "prepare_out", "positive_int", "non_negative_int", "positive_float", "non_negative_float", "fraction"]
+           "prepare_out", "warn", "stop_on_signals", "interrupted", "interrupted_after", "Interrupted", "positive_int",
+           "non_negative_int", "positive_float", "non_negative_float", "fraction"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -33,9 +42,54 @@ def message(error):
 
 
 def report(error):
-    """Print `numrnn: error: <message>` on stderr; returns the exit status for it."""
+    """Print `numrnn: error: <message>` on stderr; returns the exit status for it (1 for training that diverged,
+    2 for bad input)."""
     print(f"numrnn: error: {message(error)}", file=sys.stderr)
-    return EXIT_USAGE
+    return EXIT_FAILED if isinstance(error, FloatingPointError) else EXIT_USAGE
+
+
+def warn(text):
+    """A warning line on stderr (the text says `numrnn: warning: ...`)."""
+    print(text, file=sys.stderr, flush=True)
+
+
+def interrupted(error):
+    """Print where an interrupted training's state is; returns 128 + the signal's number."""
+    print(f"numrnn: {error}", file=sys.stderr)
+    return 128 + int(error.signum)
+
+
+def interrupted_after(stop, status):
+    """The exit status of a command that finished its work: 128 + the signal's number if one came after training
+    (everything was written by then), else `status`."""
+    if stop.requested:
+        print("numrnn: interrupted after training ended; every file was written", file=sys.stderr)
+        return 128 + int(stop.signum)
+    return status
+
+
+@contextlib.contextmanager
+def stop_on_signals(stop):
+    """Inside, SIGINT and SIGTERM ask training to stop (numrnn.apps.durable.StopFlag): it stops at the end of the
+    step under way and writes its state. A second signal ends the command at once. Outside the main thread (no
+    signal handlers there) nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def handler(signum, frame):
+        if stop.requested:
+            print("numrnn: stopping at once (a second signal); the last training state written stays",
+                  file=sys.stderr)
+            raise SystemExit(128 + signum)
+        stop.request(signum)
+
+    previous = {number: signal.signal(number, handler) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for number, handler_before in previous.items():
+            signal.signal(number, handler_before)
 
 
 def prepare_out(folder):
@@ -46,11 +100,12 @@ def prepare_out(folder):
         raise UsageError(f"output folder {folder} is a file, not a folder")
     try:
         os.makedirs(folder, exist_ok=True)
-        handle, probe = tempfile.mkstemp(prefix=".numrnn-probe-", dir=folder)
+        handle, probe = temporary_file(folder)
         os.close(handle)
         os.unlink(probe)
     except OSError as error:
         raise UsageError(f"cannot write to output folder {folder}: {error.strerror or error}") from None
+    clean_stale_temporaries(folder)
     return folder
 
 

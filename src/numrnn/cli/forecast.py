@@ -29,8 +29,9 @@ OVERRIDES = ("cell", "hidden", "layers", "window", "horizon", "lr", "batch_size"
              "clip_norm", "validation_fraction", "test_fraction", "seed")
 
 
-def train(args, callbacks=()):
-    """`numrnn train csv`: the Run of the forecaster of args.target; prints the backtest's table."""
+def train(args, callbacks=(), checkpoints=None, run_id=None):
+    """`numrnn train csv`: the Run of the forecaster of args.target; prints the backtest's table. checkpoints,
+    run_id: the run folder's (numrnn.apps.durable), for the best model, last.npz and --resume."""
     overrides = {key: getattr(args, key, None) for key in OVERRIDES}
     if getattr(args, "difference", None):
         overrides["difference"] = args.difference == "yes"
@@ -38,7 +39,7 @@ def train(args, callbacks=()):
         overrides["refit"] = True
     result = forecast.train_csv(args.data, args.target, args.features or (), date=args.date, fill=args.fill,
                                 date_format=args.date_format, season=args.season, overrides=overrides,
-                                callbacks=callbacks)
+                                callbacks=callbacks, checkpoints=checkpoints, run_id=run_id)
     series = result.data["series"]
     if series.reordered:
         print(f"rows sorted by {series.date_column!r}: the file was not in time order")
@@ -57,7 +58,15 @@ def is_forecaster(model):
 
 
 def _forecaster(path):
-    return forecast.Forecaster.of(load(path))
+    return forecast.Forecaster.of(load(path), source=path)
+
+
+def _reading(forecaster, path, read):
+    """read(), with an error about the data naming the model too (`evaluate` and `predict` take any model)."""
+    try:
+        return read()
+    except ValueError as error:
+        raise ValueError(f"{path} is a forecaster of {forecaster.target!r}: {error}") from None
 
 
 def run(args):
@@ -134,10 +143,12 @@ def evaluate(args):
     """`numrnn evaluate` on a forecaster: the table from --from (default: the first row after the rows it trained
     and chose its epochs on, when the file reaches it) to the end of --data (default: its training file)."""
     forecaster = _forecaster(args.model)
-    data = args.data or ((forecaster.model.extra.get("settings") or {}).get("data"))
-    if not data:
-        raise UsageError("evaluate needs --data FILE: this forecaster does not say which file it was trained on")
-    series = forecaster.read(data, fill=getattr(args, "fill", None))
+    settings = forecaster.model.extra.get("settings")
+    data = args.data or (settings.get("data") if isinstance(settings, dict) else None)
+    if not isinstance(data, str) or not data:
+        raise UsageError(f"{args.model}: evaluate needs --data FILE: this forecaster does not say which file it was "
+                         f"trained on")
+    series = _reading(forecaster, args.model, lambda: forecaster.read(data))
     if getattr(args, "start", None) is not None:
         index = series.position(args.start)
     else:
@@ -166,12 +177,7 @@ def predict(args):
              "--steps K`")
     if not str(args.input).endswith(".csv"):
         raise UsageError(f"{args.model} is a forecaster: it does not take raw windows; {how}")
-    try:
-        series = forecaster.read(args.input)
-    except ValueError as error:
-        if "has no column" in str(error):
-            raise UsageError(f"{args.model} is a forecaster: {error}; {how}") from None
-        raise
+    series = _reading(forecaster, args.model, lambda: forecaster.read(args.input))
     origins = np.arange(forecaster.first_origin(), len(series))
     if origins.size == 0:
         raise UsageError(f"{args.input} has {len(series)} rows; a forecast needs {forecaster.first_origin() + 1}")

@@ -12,7 +12,9 @@
     numrnn gradcheck [--cell rnn] [--nonlinearity tanh] [--layers 2] [--bptt-truncate K] ...   gradcheck.py
 
 Every choice is listed from where it is defined (the task, optimizer and layer registries, the activations,
-the character model's defaults). Bad input ends with `numrnn: error: <message>` and exit status 2.
+the character model's defaults). Bad input ends with `numrnn: error: <message>` and exit status 2; training that
+diverges with status 1; training stopped by SIGINT/SIGTERM with 130/143 after writing DIR/last.npz (continue it
+with --resume).
 """
 import argparse
 import sys
@@ -28,8 +30,8 @@ from ..io.load import load
 from ..optimizers import OPTIMIZERS
 from ..schedules import NAMES as SCHEDULES
 from . import forecast, gradcheck, models, text, train
-from .common import (ERRORS, EXIT_INTERRUPTED, EXIT_USAGE, UsageError, non_negative_float, non_negative_int,
-                     positive_float, positive_int, report)
+from .common import (ERRORS, EXIT_INTERRUPTED, EXIT_USAGE, Interrupted, UsageError, interrupted, non_negative_float,
+                     non_negative_int, positive_float, positive_int, report)
 
 __all__ = ["main", "build_parser"]
 
@@ -42,6 +44,8 @@ def main(argv=None):
         return args.run(args)
     except SystemExit as exit_:  # argparse: --help (0) or a usage error (2, message already printed)
         return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
+    except Interrupted as error:  # SIGINT or SIGTERM during training: its state written first
+        return interrupted(error)
     except KeyboardInterrupt:
         print("numrnn: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -91,7 +95,9 @@ def build_parser():
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     trainer = commands.add_parser("train", help="train a task and write the model, history and plots to --out",
-                                  description="Train a task; DIR receives model.npz, history.json and PNG plots.")
+                                  description="Train a task; DIR receives model.npz (the best model by validation loss), "
+                                              "last.npz (the whole training state, for --resume), history.json "
+                                              "and PNG plots.")
     recipes = trainer.add_subparsers(dest="task", metavar="TASK", required=True)
     for name in TASKS.names():
         title = TASKS.get(name).title
@@ -201,6 +207,18 @@ def _add_training_options(parser, csv=False):
         group.add_argument("--train-size", type=positive_int, metavar="N", help="training examples")
     group.add_argument("--no-plots", action="store_true", help="skip the PNG plots (no matplotlib needed)")
     group.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_run_options(group)
+
+
+def _add_run_options(group):
+    """The options of every training command about its folder and its training state (DIR/last.npz)."""
+    group.add_argument("--checkpoint-every", type=non_negative_float, default=30.0, metavar="SECONDS",
+                       help="write the whole training state to DIR/last.npz every SECONDS (also at each epoch's "
+                            "end and on SIGINT/SIGTERM; default %(default)g)")
+    group.add_argument("--resume", action="store_true",
+                       help="continue the run in DIR from DIR/last.npz (refused if its options or data differ)")
+    group.add_argument("--overwrite", action="store_true",
+                       help="replace the run in DIR: its files are removed first")
 
 
 def _add_train_text(recipes):
@@ -208,8 +226,8 @@ def _add_train_text(recipes):
     parser = recipes.add_parser(
         "text", help="character-level language model",
         description="Train a character-level language model (truncated BPTT over consecutive chunks, the state "
-                    "carried between batches). Writes DIR/model.npz (the best model by validation loss) and "
-                    "DIR/history.json.")
+                    "carried between batches). Writes DIR/model.npz (the best model by validation loss), "
+                    "DIR/history.json and DIR/last.npz (the whole training state, for --resume).")
     parser.add_argument("--data", metavar="FILE", default=None,
                         help="UTF-8 text to learn (default: Tiny Shakespeare, shipped with numrnn)")
     parser.add_argument("--out", metavar="DIR", default="runs/text", help="output folder (default: runs/text)")
@@ -240,8 +258,13 @@ def _add_train_text(recipes):
                         help=f"at most N passes over the training text (default {d['epochs']})")
     parser.add_argument("--time-budget", type=positive_float, default=None, metavar="SECONDS",
                         help="stop training after SECONDS of wall-clock time (validation included), then evaluate")
+    parser.add_argument("--max-steps", type=positive_int, default=d["max_steps"], metavar="N",
+                        help="stop after N steps (the epochs still bound the run)")
+    parser.add_argument("--val-every-steps", type=positive_int, default=d["val_every_steps"], metavar="N",
+                        help="validate every N steps (default: once per pass over the text and at least 10 times "
+                             "per run; under --time-budget, every --val-every seconds)")
     parser.add_argument("--val-every", type=positive_float, default=d["val_every"], metavar="SECONDS",
-                        help=f"validate every SECONDS of training (default {d['val_every']:g})")
+                        help=f"under --time-budget, validate every SECONDS of training (default {d['val_every']:g})")
     parser.add_argument("--val-streams", type=positive_int, default=d["val_streams"], metavar="S",
                         help="parallel slices for the interval validation; 1 reads the split as one stream "
                              f"(default {d['val_streams']})")
@@ -250,4 +273,5 @@ def _add_train_text(recipes):
     parser.add_argument("--seed", type=int, default=d["seed"], help=f"seeds the weights (default {d['seed']})")
     parser.add_argument("--dtype", choices=("float32", "float64"), default=d["dtype"])
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no log lines")
+    _add_run_options(parser)
     parser.set_defaults(run=text.train_text)

@@ -7,6 +7,7 @@
 import csv
 import json
 import os
+import stat
 
 import numpy as np
 
@@ -23,10 +24,9 @@ def evaluate(args):
         raise UsageError("evaluate needs --task TASK (count, mod3, sine, mult-series), or --data FILE for a text "
                          "model")
     model = load(args.model)
-    extra = getattr(model, "extra", {}) or {}
-    settings = extra.get("settings") if extra.get("task") == args.task else None
     task = tasks.get_task(args.task)
     task.check_model(model, source=args.model)
+    settings = tasks.saved_settings(model.extra, task, source=args.model)
     metrics = tasks.evaluate(model, task, settings=settings, seed=args.seed)
     if args.json:
         print(json.dumps(runs.jsonable(metrics)))
@@ -38,8 +38,11 @@ def evaluate(args):
 
 def predict(args):
     model = load(args.model)
-    inputs = read_inputs(args.input, model)
-    outputs = model.predict(inputs)
+    inputs = read_inputs(args.input, model, model_path=args.model)
+    try:
+        outputs = model.predict(inputs)
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"{args.model} cannot read {args.input}: {error}") from None
     classifier = model.loss is not None and model.loss.is_classification
     shown = outputs.argmax(axis=-1) if classifier else outputs
     rows = shown.reshape(shown.shape[0], -1)
@@ -57,10 +60,13 @@ def predict(args):
     return EXIT_OK
 
 
-def read_inputs(path, model):
-    """The sequences in a .npy or .csv file, shaped (batch, time, features) for `model`; a clear error if not."""
+def read_inputs(path, model, model_path=None):
+    """The sequences in a .npy or .csv file, shaped (batch, time, features) for `model` (read from model_path); a
+    clear error if not."""
     if not os.path.exists(path):
         raise FileNotFoundError(f"no such input file: {path}")
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise ValueError(f"{path} is not a regular file (a folder, FIFO, socket or device)")
     features = getattr(model.layers[0], "input_size", None)
     if path.endswith(".npy"):
         try:
@@ -78,7 +84,8 @@ def read_inputs(path, model):
     elif array.ndim == 2 and features is not None and array.shape[1] == features:
         array = array[None]  # one sequence (time, features)
     if features is not None and (array.ndim != 3 or array.shape[-1] != features):
-        raise ValueError(f"{path} holds an array of shape {array.shape}; the model needs (batch, time, {features})"
+        model_name = f"the model {model_path}" if model_path else "the model"
+        raise ValueError(f"{path} holds an array of shape {array.shape}; {model_name} needs (batch, time, {features})"
                          + (" or (batch, time)" if features == 1 else f" or (time, {features})"))
     return array
 
@@ -107,22 +114,27 @@ def _read_csv_rows(path):
 
 def info(args):
     model = load(args.model)
-    extra = getattr(model, "extra", {}) or {}
+    extra = model.extra
     if args.json:
         print(json.dumps({"config": model.config(), "parameters": model.num_parameters(), "extra": extra}, indent=1))
         return EXIT_OK
     print(f"{args.model}: {os.path.getsize(args.model):,} bytes")
     model.summary()
-    if extra.get("task"):
+    # what a file says of its training is shown only where it has the types numrnn writes (nothing is trusted)
+    if isinstance(extra.get("task"), str):
         print(f"trained on: {extra['task']} ({extra.get('preset', 'default')} recipe)")
-    settings = extra.get("settings") or {}
+    settings = extra.get("settings") if isinstance(extra.get("settings"), dict) else {}
     if settings:
-        shown = ", ".join(f"{k}={v}" for k, v in settings.items() if v is not None and not isinstance(v, list))
+        shown = ", ".join(f"{k}={v}" for k, v in settings.items() if v is not None and not isinstance(v, (list, dict)))
         print(f"settings: {shown}")
-    metrics = {k: v for k, v in (extra.get("metrics") or {}).items() if not isinstance(v, list)}
+    metrics = extra.get("metrics") if isinstance(extra.get("metrics"), dict) else {}
+    metrics = {k: v for k, v in metrics.items() if isinstance(v, (int, float, str))}
     if metrics:
         print("metrics: " + ", ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}"
                                       for k, v in metrics.items()))
     if extra.get("forecaster"):
-        print(f"forecaster: {forecast.Forecaster.of(model).describe()}")
+        try:
+            print(f"forecaster: {forecast.Forecaster.of(model, source=args.model).describe()}")
+        except ValueError as error:
+            print(f"forecaster: {error}")
     return EXIT_OK

@@ -93,7 +93,8 @@ class TextProgress(Callback):
         self.budget = None
 
     def set_params(self, params):
-        """The trainer's {"epochs", "steps": steps per epoch, "time_budget": seconds or None}."""
+        """The trainer's {"epochs", "steps": steps per epoch, "time_budget": seconds or None, "max_steps",
+        "initial_step": where a resumed run starts}."""
         super().set_params(params)
         self.budget = params.get("time_budget")
         tqdm = _tqdm() if self.enabled else None
@@ -103,7 +104,11 @@ class TextProgress(Callback):
             self.bar = tqdm(total=self.budget, unit="s", bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f}s {postfix}",
                             file=self.stream, leave=False)
         else:
-            self.bar = tqdm(total=params["epochs"] * params["steps"], unit="step", file=self.stream, leave=False)
+            total = params["epochs"] * params["steps"]
+            if params.get("max_steps"):
+                total = min(total, params["max_steps"])
+            self.bar = tqdm(total=total, initial=params.get("initial_step", 0), unit="step", file=self.stream,
+                            leave=False)
 
     def on_batch_end(self, batch, logs=None):
         if self.bar is not None:

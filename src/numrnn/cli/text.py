@@ -8,19 +8,23 @@ The models, their training, evaluation and sampling are numrnn.apps.charlm; thes
 """
 import json
 import os
+import shlex
 import sys
 import time
 
 from ..apps import charlm
+from ..apps.durable import Checkpoints, StopFlag
+from ..apps.folder import prepare_run_folder
 from ..io.load import load
-from .common import EXIT_OK, prepare_out
+from .common import EXIT_OK, interrupted_after, stop_on_signals, warn
 from .progress import TextProgress
 
 __all__ = ["train_text", "sample", "evaluate_text", "OPTIONS"]
 
 #: the options of `numrnn train text` that are the trainer's (charlm.DEFAULTS)
 OPTIONS = ("cell", "input", "embedding_size", "hidden", "layers", "dropout", "batch", "steps", "lr", "lr_schedule",
-           "min_lr_fraction", "clip", "epochs", "time_budget", "val_every", "val_streams", "threads", "seed", "dtype")
+           "min_lr_fraction", "clip", "epochs", "max_steps", "time_budget", "val_every", "val_every_steps",
+           "val_streams", "threads", "seed", "dtype")
 
 
 def _options(args):
@@ -33,24 +37,33 @@ def _options(args):
 
 
 def train_text(args):
-    """Train on args.data (default: Tiny Shakespeare) into args.out: model.npz (the best) and history.json."""
+    """Train on args.data (default: Tiny Shakespeare) into args.out: model.npz (the best), history.json and
+    last.npz (the training state; --resume continues from it)."""
     path = args.data or charlm.default_corpus()
     text = charlm.read_text(path)
     options = _options(args)
-    prepare_out(args.out)
+    command = "numrnn " + shlex.join(args.argv) if getattr(args, "argv", None) else None
+    folder = prepare_run_folder(args.out, resume=args.resume, overwrite=args.overwrite, command=command)
+    if args.resume and not folder.resuming:
+        warn(f"numrnn: nothing to resume in {folder.path}: starting a new run")
+    stop = StopFlag()
+    checkpoints = Checkpoints(folder.path, every=args.checkpoint_every, resume=folder.resuming, stop=stop, warn=warn)
     progress = None if args.quiet else TextProgress(enabled=sys.stderr.isatty())
     log = progress.write if progress else None
     if log:
-        log(f"numrnn train text: {path} ({len(text):,} characters) -> {args.out}")
-    charlm.train(text, out=args.out, log=log, callbacks=[progress] if progress else [], **options)
+        log(f"numrnn train text: {path} ({len(text):,} characters) -> {folder.path}")
+    with stop_on_signals(stop):
+        charlm.train(text, out=folder.path, log=log, callbacks=[progress] if progress else [],
+                     checkpoints=checkpoints, run_id=folder.run_id, **options)
     if not args.quiet:
-        print(f"wrote {os.path.join(args.out, 'model.npz')} and {os.path.join(args.out, 'history.json')}")
-    return EXIT_OK
+        print(f"wrote {os.path.join(args.out, 'model.npz')}, {os.path.join(args.out, 'history.json')} and "
+              f"{os.path.join(args.out, 'last.npz')}")
+    return interrupted_after(stop, EXIT_OK)
 
 
 def _load_text_model(path):
     model = load(path)
-    charlm.text_vocab(model)
+    charlm.text_vocab(model, source=path)
     return model
 
 

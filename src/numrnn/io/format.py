@@ -64,10 +64,13 @@ def write_npz(path, arrays):
 
 
 def split_arrays(value, prefix, arrays):
-    """`value` with every NumPy array moved into `arrays` under a path and replaced by {"__array__": path}."""
+    """`value` with every NumPy array moved into `arrays` under a path and replaced by {"__array__": path}, and
+    every float JSON cannot hold (NaN, infinities: a validation loss that overflowed) as {"__float__": "nan"}."""
     if isinstance(value, np.ndarray):
         arrays[prefix] = value
         return {"__array__": prefix}
+    if isinstance(value, (float, np.floating)) and not math.isfinite(value):
+        return {"__float__": repr(float(value))}
     if isinstance(value, dict):
         return {str(key): split_arrays(item, f"{prefix}/{key}", arrays) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
@@ -78,8 +81,11 @@ def split_arrays(value, prefix, arrays):
 
 
 def join_arrays(value, arrays, path):
-    """The inverse of split_arrays: {"__array__": key} back to the array, which must be in `arrays`."""
+    """The inverse of split_arrays: {"__array__": key} back to the array, which must be in `arrays`, and
+    {"__float__": ...} back to the float."""
     if isinstance(value, dict):
+        if set(value) == {"__float__"} and value["__float__"] in ("nan", "inf", "-inf"):
+            return float(value["__float__"])
         if set(value) == {"__array__"}:
             key = value["__array__"]
             if not isinstance(key, str) or key not in arrays:

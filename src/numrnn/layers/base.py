@@ -17,8 +17,13 @@ LAYERS = Registry("layer")
 class Layer(Module):
     """A layer: forward(x) and backward(grad_out) -> grad_in side by side, parameters and gradients as in Module."""
 
-    #: True for layers whose forward takes `lengths` (the recurrent layers)
+    #: True for layers whose forward takes `lengths` and `mask` (the recurrent layers)
     takes_lengths = False
+    #: True for a layer that makes a mask of the real steps from its own input (Embedding(mask_zero=True): id 0 is
+    #: padding): compute_mask(x) returns it, (batch, time) booleans. As the first layer of a Sequential, its mask
+    #: (with any lengths or mask the model is given: a step is real where all say so) goes to every layer that takes
+    #: lengths and to the loss, as Keras propagates masks.
+    produces_mask = False
     #: True for layers whose forward takes `time_major` (layers with a time axis of their own)
     takes_time_major = False
     #: the rank of this layer's input when it is a batch of sequences (RNN 3, Embedding 2), None if it has none
@@ -46,9 +51,13 @@ class Layer(Module):
         """(rank, last axis size) this layer takes; None for either means any. Used to chain layers."""
         return None, None
 
+    def compute_mask(self, x):
+        """With produces_mask: the (batch, time) booleans of the real steps of input x (None: all are real)."""
+        return None
+
     def check_input(self, name, data, finite=True):
-        """Validate a model's input data for this (first) layer before any work; with `finite`, NaN and inf too
-        (the model checks them itself where padding may hold anything)."""
+        """Validate a model's input data for this (first) layer, before any work; NaN and inf too unless finite is
+        False (the model then looks for them at real steps only)."""
         rank, features = self.input_spec()
         return as_float_array(name, data, self.dtype, ndim=rank, last_dim=features, finite=finite)
 

@@ -5,6 +5,10 @@ length, their outputs side by side (Keras's Bidirectional with merge_mode="conca
     y_backward = reverse(copy(reverse(x)))        reverse: each sequence in time, within its own length
     y          = [y_forward, y_backward]          on the last axis
 
+With a mask (padding anywhere) reverse is the whole time axis, and the copy gets the mask reversed too: its
+masked steps change nothing, so it reads each sequence's real steps last to first, which for trailing padding is
+reversing within the lengths.
+
 The backward copy has weights of its own, named as the layer's with torch's "_reverse" suffix ("weight_ih" and
 "weight_ih_reverse"); a fast layer with bidirectional=True computes the same thing (see its reference_layers()).
 With return_sequences=False each direction gives its final output: the forward one at each sequence's last step,
@@ -15,7 +19,7 @@ import contextlib
 import numpy as np
 
 from .._validate import as_float_array, as_gradient
-from ..sequences import check_lengths, reverse_within
+from ..sequences import check_lengths, real_steps, reverse_within
 from .base import LAYERS, Layer
 
 
@@ -24,7 +28,8 @@ class Bidirectional(Layer):
     """numrnn.Bidirectional(layer, *, backward_layer=None): layer a recurrent layer (numrnn.Recurrent, RNN, ...);
     the backward copy is built from layer.config() with fresh weights unless given.
 
-    forward(x, h0=None, lengths=None): h0 = (forward layer's h0, backward layer's h0), each as that layer takes it.
+    forward(x, h0=None, lengths=None, mask=None): h0 = (forward layer's h0, backward layer's h0), each as that layer
+    takes it; lengths (batch,) or mask (batch, time) booleans, True where a step is real (not both).
     After forward, `h_n` = (forward h_n, backward h_n).
     """
 
@@ -85,16 +90,22 @@ class Bidirectional(Layer):
                 stack.enter_context(layer.inference())
         return stack
 
-    def forward(self, x, h0=None, lengths=None, time_major=False):
+    def forward(self, x, h0=None, lengths=None, mask=None, time_major=False):
         x = as_float_array("x", x, self.dtype, ndim=3, finite=False)
         sequence = x if time_major else np.ascontiguousarray(x.transpose(1, 0, 2))
-        lengths = check_lengths(lengths, sequence.shape[1], sequence.shape[0])
+        steps, batch = sequence.shape[:2]
+        if mask is None:
+            lengths, valid = check_lengths(lengths, batch, steps), None
+        else:  # the backward copy reads the whole time axis reversed, and the mask reversed with it
+            valid = real_steps(lengths, mask, batch, steps)
         if h0 is not None and (not isinstance(h0, (tuple, list)) or len(h0) != 2):
             raise TypeError("h0 of a Bidirectional layer must be a pair (forward layer's h0, backward layer's h0)")
         h0_forward, h0_backward = (None, None) if h0 is None else h0
-        forward = self.forward_layer.forward(sequence, h0=h0_forward, lengths=lengths, time_major=True)
+        masks = (None, None) if valid is None else (valid.T, valid[::-1].T)  # (batch, time), as the layers take
+        forward = self.forward_layer.forward(sequence, h0=h0_forward, lengths=lengths, mask=masks[0],
+                                             time_major=True)
         backward = self.backward_layer.forward(reverse_within(sequence, lengths), h0=h0_backward, lengths=lengths,
-                                               time_major=True)
+                                               mask=masks[1], time_major=True)
         self.h_n = (self.forward_layer.h_n, self.backward_layer.h_n)
         self._lengths = lengths
         self._time_major = time_major

@@ -34,21 +34,37 @@ def _check_id_batch(name, data, upper):
 
 @LAYERS.register
 class Embedding(Layer):
-    """numrnn.Embedding(num_embeddings, embedding_dim, dtype="float32"); weight ~ N(0, 1) as torch.
+    """numrnn.Embedding(num_embeddings, embedding_dim, *, mask_zero=False, dtype="float32"); weight ~ N(0, 1) as
+    torch.
 
     Input: integer ids (batch, time) (or (batch,)); output (batch, time, embedding_dim). A torch.nn.Embedding
     state dict ({"weight": (V, E)}) loads unchanged.
+
+    mask_zero=True, as Keras's: id 0 is padding. compute_mask(ids) gives ids != 0, and as the first layer of a
+    numrnn.Sequential (produces_mask) this mask goes to every recurrent layer and the loss: a step of id 0 changes
+    no state, takes no gradient and has no target, wherever it stands. Row 0 of the weight still exists (and gets
+    no gradient from masked steps): keep id 0 for padding, as Keras asks (num_embeddings = vocabulary + 1).
     """
 
     #: a batch of sequences of ids is (batch, time): the model converts it to time-major once
     sequence_rank = 2
 
-    def __init__(self, num_embeddings, embedding_dim, *, dtype="float32"):
+    def __init__(self, num_embeddings, embedding_dim, *, mask_zero=False, dtype="float32"):
         super().__init__(dtype)
         self.num_embeddings = check_positive_int("num_embeddings", num_embeddings)
         self.embedding_dim = check_positive_int("embedding_dim", embedding_dim)
+        self.mask_zero = bool(mask_zero)
+        self.produces_mask = self.mask_zero
         self.add_param("weight", normal((self.num_embeddings, self.embedding_dim)))
         self._ids = None
+
+    def compute_mask(self, ids):
+        """(batch, time) booleans, True where a step is real: ids != 0 with mask_zero=True (None without it, or for
+        ids without a time axis)."""
+        ids = np.asarray(ids)
+        if not self.mask_zero or ids.ndim != 2:
+            return None
+        return ids != 0
 
     def _check_ids(self, name, ids):
         return as_index_array(name, ids, upper=self.num_embeddings)
@@ -81,7 +97,7 @@ class Embedding(Layer):
 
     def config(self):
         return {"num_embeddings": self.num_embeddings, "embedding_dim": self.embedding_dim,
-                "dtype": np.dtype(self.dtype).name}
+                "mask_zero": self.mask_zero, "dtype": np.dtype(self.dtype).name}
 
     def input_spec(self):
         return 2, None

@@ -15,6 +15,16 @@ Forward                                           Backward (dh_t = dL/dh_t from 
                                                     grad_W_hh = sum_t dq_t h_{t-1}^T,  grad_b_hh = sum_t dq_t,
                                                     grad_x_t = W_ih^T dp_t
 
+reset_after=False (Keras's reset_after=False, ONNX's linear_before_reset=0, TF 1's GRUCell; numrnn.cells.GRUCell
+has both forms) applies r before the product, q_n = W_hn (r * h_{t-1}) + b_hn, n = tanh(p_n + q_n):
+
+  dq_n = dp_n        d(r h) = W_hn^T dq_n        dp_r = dq_r = d(r h) * h_{t-1} * r (1 - r)
+  dh_{t-1} gets W_hr^T dq_r + W_hz^T dq_z + d(r h) * r instead of W_hh^T dq,    grad_W_hn = sum_t dq_n (r h_{t-1})^T
+
+It keeps each step's r * h_{t-1} (with a row of ones, so [W_hn | b_hn] multiplies it in one product), and backward
+splits the product by W_hh^T in two, W_hn^T's first (dq_r needs it): the same work as reset_after=True, whose
+loops are as they were.
+
 Unlike the RNN and the LSTM, the gradients of the input and of the recurrent pre-activation differ (in the n
 block, by the factor r), so backward returns two arrays. Only the recurrences loop over time; the parameter
 gradients are one matrix product each over all steps (numrnn.layers.recurrent). Inside the loops:
@@ -42,8 +52,8 @@ from .stacked import StackedRecurrent
 @LAYERS.register
 class GRU(StackedRecurrent):
     """numrnn.GRU(input_size, hidden_size, *, num_layers=1, bias=True, bidirectional=False, dropout=0.0,
-    return_sequences=True, stateful=False, dtype="float32"); a torch.nn.GRU(..., batch_first=True) state dict
-    loads unchanged. The reference it equals: numrnn.Recurrent(numrnn.cells.GRUCell) (see reference_layers()).
+    return_sequences=True, stateful=False, reset_after=True, dtype="float32"); a torch.nn.GRU(..., batch_first=True)
+    state dict loads unchanged. reset_after=False: the reset gate before W_hn (see the module docstring). The reference it equals: numrnn.Recurrent(numrnn.cells.GRUCell) (see reference_layers()).
 
     forward(x, h0=None, lengths=None): h0 is (num_layers * D, batch, H); after forward `h_n` holds the final states.
     """
@@ -51,8 +61,20 @@ class GRU(StackedRecurrent):
     gates = 3
     unit_major = True
 
+    def __init__(self, input_size, hidden_size, *, num_layers=1, bias=True, bidirectional=False, dropout=0.0,
+                 return_sequences=True, stateful=False, reset_after=True, dtype="float32"):
+        self.reset_after = bool(reset_after)
+        super().__init__(input_size, hidden_size, num_layers=num_layers, bias=bias, bidirectional=bidirectional,
+                         dropout=dropout, return_sequences=return_sequences, stateful=stateful, dtype=dtype)
+
+    def config(self):
+        config = super().config()
+        config.update(reset_after=self.reset_after)
+        return config
+
     def _reference_cell(self, input_size):
-        return GRUCell(input_size, self.hidden_size, bias=self.bias, dtype=np.dtype(self.dtype).name)
+        return GRUCell(input_size, self.hidden_size, bias=self.bias, reset_after=self.reset_after,
+                       dtype=np.dtype(self.dtype).name)
 
     def _stacked_weight(self, k, s):
         """One (4H, H + 1 + in) matrix whose row blocks, multiplied by row slices of the stacked step inputs
@@ -84,17 +106,22 @@ class GRU(StackedRecurrent):
     def _cell_forward(self, k, s, stacked, state0, mask):
         steps = stacked.shape[0] - 1
         batch, size, workspace = stacked.shape[2], self.hidden_size, self._workspace
-        ones = int(self.bias)
+        ones, reset_after = int(self.bias), self.reset_after
         # s(v) = (1 + tanh(v / 2)) / 2: the r, z rows of the stacked weight are halved, so one tanh call and two
         # scalar operations activate r and z together
         weight = self._stacked_weight(k, s)
         weight_rz = weight[:2 * size]
-        weight_qn = weight[2 * size:3 * size, :size + ones]  # [W_hn | b_hn], by [h; 1]
+        weight_qn = weight[2 * size:3 * size, :size + ones]  # [W_hn | b_hn], by [h; 1] (reset_after=False: [r h; 1])
         weight_pn = weight[3 * size:, size:]                 # [b_in | W_in], by [1; x]
         # inside inference() nothing is kept for backward: one step's gates and q_n are reused at every step
         keep = not self._inference
         gates = workspace.get(f"gates_{k}{s}", (steps if keep else 1, 3 * size, batch), self.dtype)  # r, z, n
         recurrent_n = workspace.get(f"recurrent_n_{k}{s}", (steps if keep else 1, size, batch), self.dtype)  # q_n
+        reset_hidden = None
+        if not reset_after:  # [r * h_{t-1}; 1] per step: what [W_hn | b_hn] multiplies, and W_hn's gradient reads
+            reset_hidden = workspace.get(f"reset_hidden_{k}{s}", (steps if keep else 1, size + ones, batch),
+                                         self.dtype)
+            reset_hidden[:, size:].fill(1)
         hidden = stacked[:, :size]  # h_{t-1} at index t, h_t at t + 1
         if state0 is None:
             hidden[0].fill(0)
@@ -108,20 +135,26 @@ class GRU(StackedRecurrent):
             rz, r, z, n = gate[:2 * size], gate[:size], gate[size:2 * size], gate[2 * size:]
             if t or state0 is not None:
                 np.matmul(weight_rz, inputs, out=rz)
-                np.matmul(weight_qn, inputs[:size + ones], out=q_n)
+                if reset_after:
+                    np.matmul(weight_qn, inputs[:size + ones], out=q_n)
             else:  # a zero h_{-1} adds nothing
                 np.matmul(weight_rz[:, size:], inputs[size:], out=rz)
-                if self.bias:
+                if reset_after and self.bias:
                     q_n[...] = weight_qn[:, size:]
-                else:
+                elif reset_after:
                     q_n.fill(0)
             np.matmul(weight_pn, inputs[size:], out=n)
             np.tanh(rz, out=rz)  # r and z in one call
             rz *= 0.5
             rz += 0.5
             h = hidden[t + 1]
-            np.multiply(r, q_n, out=h)  # h as scratch for r * q_n
-            n += h
+            if reset_after:
+                np.multiply(r, q_n, out=h)  # h as scratch for r * q_n
+                n += h
+            else:
+                np.multiply(r, hidden[t], out=reset_hidden[slot, :size])
+                np.matmul(weight_qn, reset_hidden[slot], out=q_n)
+                n += q_n
             np.tanh(n, out=n)
             np.subtract(hidden[t], n, out=h)  # h_t = n + z (h_{t-1} - n)
             h *= z
@@ -131,14 +164,20 @@ class GRU(StackedRecurrent):
         # the layer's outputs and backward's h_{t-1} as (T, B, H) rows, one transposing copy for all steps
         hidden_rows = workspace.get(f"hidden_rows_{k}{s}", (steps + 1, batch, size), self.dtype)
         np.copyto(hidden_rows, hidden.transpose(0, 2, 1))
-        cache = (gates, recurrent_n, hidden, hidden_rows)
+        hidden_prev = hidden_rows[:-1]
+        if not reset_after and keep:  # W_hn multiplies r * h_{t-1}: its gradient reads those rows
+            reset_rows = workspace.get(f"reset_rows_{k}{s}", (steps, batch, size), self.dtype)
+            np.copyto(reset_rows, reset_hidden[:, :size].transpose(0, 2, 1))
+            hidden_prev = (hidden_prev, hidden_prev, reset_rows)
+        cache = (gates, recurrent_n, hidden, hidden_prev)
         return hidden_rows[1:], (hidden_rows[steps].copy(),), cache
 
     def _cell_backward(self, k, s, cache, grad_outputs):
-        gates, recurrent_n, hidden, hidden_rows = cache
+        gates, recurrent_n, hidden, hidden_prev = cache
         steps, batch, size = grad_outputs.shape
-        workspace = self._workspace
+        workspace, reset_after = self._workspace, self.reset_after
         weight_hh_t = self._transposed_weight("hh", k, s)  # contiguous: 6-12% faster than the transposed view
+        weight_hrz_t, weight_hn_t = weight_hh_t[:, :2 * size], weight_hh_t[:, 2 * size:]
         grad_hidden = self._unit_major_grad_outputs(grad_outputs)
         # torch's gate order r, z, n, laid out (3H, T, B) so the weight gradients are plain matrix products
         grad_projected = workspace.get(f"grad_projected_{k}{s}", (3 * size, steps, batch), self.dtype)
@@ -148,6 +187,7 @@ class GRU(StackedRecurrent):
         grad_h_future = workspace.get("grad_h", (size, batch), self.dtype, zero=True)  # dh_{t+1} z + W_hh^T dq_{t+1}
         grad_h = workspace.get("grad_total", (size, batch), self.dtype)
         product = workspace.get("product", (size, batch), self.dtype)
+        grad_reset = None if reset_after else workspace.get("grad_reset", (size, batch), self.dtype)  # d(r h)
         dq_rz, dq_r, dq_z, dq_n = dq[:2 * size], dq[:size], dq[size:2 * size], dq[2 * size:]
         # everything per step, while the step's gates are in cache: a pass over all steps at once is slower
         for t in reversed(range(steps)):
@@ -159,11 +199,17 @@ class GRU(StackedRecurrent):
             np.multiply(n, n, out=dp_n)
             np.subtract(1, dp_n, out=dp_n)
             dp_n *= product                                      # dp_n
-            np.multiply(dp_n, r, out=dq_n)                       # dq_n
             np.subtract(1, r, out=dq_r)
             dq_r *= r
-            dq_r *= q_n
-            dq_r *= dp_n                                         # dq_r
+            if reset_after:
+                np.multiply(dp_n, r, out=dq_n)                   # dq_n
+                dq_r *= q_n
+                dq_r *= dp_n                                     # dq_r
+            else:
+                np.copyto(dq_n, dp_n)                            # dq_n = dp_n
+                np.matmul(weight_hn_t, dp_n, out=grad_reset)     # d(r h_{t-1}) = W_hn^T dq_n
+                dq_r *= hidden[t]
+                dq_r *= grad_reset                               # dq_r
             np.subtract(hidden[t], n, out=dq_z)
             dq_z *= product
             dq_z *= z                                            # dq_z
@@ -171,7 +217,12 @@ class GRU(StackedRecurrent):
             grad_projected[:2 * size, t] = dq_rz                 # dp_r = dq_r, dp_z = dq_z
             grad_projected[2 * size:, t] = dp_n
             if t:  # at t = 0 this would be the gradient of h0, which nobody asks for
-                np.matmul(weight_hh_t, dq, out=grad_h_future)
+                if reset_after:
+                    np.matmul(weight_hh_t, dq, out=grad_h_future)
+                else:
+                    np.matmul(weight_hrz_t, dq_rz, out=grad_h_future)
+                    grad_reset *= r
+                    grad_h_future += grad_reset
                 np.multiply(grad_h, z, out=product)
                 grad_h_future += product
-        return grad_projected, grad_recurrent, hidden_rows[:-1]
+        return grad_projected, grad_recurrent, hidden_prev

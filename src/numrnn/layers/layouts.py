@@ -25,7 +25,7 @@ import contextlib
 
 import numpy as np
 
-from ..sequences import reverse_within
+from ..sequences import gather_steps, reverse_within
 from .base import Layer, Workspace
 
 
@@ -128,19 +128,26 @@ class FastLayouts(Layer):
         np.copyto(grad_hidden, grad_outputs.transpose(0, 2, 1))
         return grad_hidden
 
-    def _record_step_gradients(self, direction, grad_projected, lengths):
+    def _record_step_gradients(self, direction, grad_projected, lengths, unorder=None):
         """||dL/d(pre-activations at step t)|| of the first layer, over batch and units, per step in original time
-        (directions added in squares): shows gradients vanish or explode as they travel back through time."""
+        (directions added in squares): shows gradients vanish or explode as they travel back through time.
+        unorder: unpacks the steps of a layer run on packed sequences (numrnn.sequences.packed_steps)."""
         layout = "gtb,gtb->tb" if self.unit_major else "tbg,tbg->tb"
         squares = np.einsum(layout, grad_projected, grad_projected, dtype=np.float64)
         if direction == 1:
             squares = reverse_within(squares, lengths)
+        if unorder is not None:
+            squares = gather_steps(squares, unorder)
+        if direction == 1:
             self.step_gradient_norms = np.sqrt(self.step_gradient_norms ** 2 + squares.sum(axis=1))
         else:
             self.step_gradient_norms = np.sqrt(squares.sum(axis=1))
 
     def _weight_gradients(self, k, s, inputs, grad_projected, grad_recurrent, hidden_prev, need_input_grad):
         """The four parameter gradients as one matrix product (or sum) each, over all time steps at once.
+
+        hidden_prev: h_{t-1} (T, B, H), what W_hh multiplies; or a tuple of one such array per gate block where the
+        blocks multiply different vectors (the GRU with reset_after=False: r * h_{t-1} for n).
 
         Both layouts are read as (G*H, T*B) matrices without a copy: a unit-major cell's (G*H, T, B) gradients
         reshaped, a time-major cell's (T, B, G*H) ones reshaped to (T*B, G*H) and transposed."""
@@ -152,9 +159,15 @@ class FastLayouts(Layer):
             steps, batch, gate_size = grad_projected.shape
             grad_projected_2d = grad_projected.reshape(steps * batch, gate_size).T
             grad_recurrent_2d = grad_recurrent.reshape(steps * batch, gate_size).T
-        rows = steps * batch
+        rows, size = steps * batch, self.hidden_size
         np.matmul(grad_projected_2d, inputs.reshape(rows, inputs.shape[-1]), out=self.grads[f"weight_ih_l{k}{s}"])
-        np.matmul(grad_recurrent_2d, hidden_prev.reshape(rows, self.hidden_size), out=self.grads[f"weight_hh_l{k}{s}"])
+        grad_weight_hh = self.grads[f"weight_hh_l{k}{s}"]
+        if isinstance(hidden_prev, tuple):  # one (T, B, H) per gate block: the blocks multiply different vectors
+            for block, vectors in enumerate(hidden_prev):
+                gate_rows = slice(block * size, (block + 1) * size)
+                np.matmul(grad_recurrent_2d[gate_rows], vectors.reshape(rows, size), out=grad_weight_hh[gate_rows])
+        else:
+            np.matmul(grad_recurrent_2d, hidden_prev.reshape(rows, size), out=grad_weight_hh)
         if self.bias:
             np.sum(grad_projected_2d, axis=1, out=self.grads[f"bias_ih_l{k}{s}"])
             if grad_recurrent is grad_projected:  # RNN, LSTM: both biases enter the same pre-activation

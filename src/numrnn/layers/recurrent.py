@@ -1,7 +1,8 @@
 """Recurrent(cell): any cell (numrnn.cells) run over time. The loop over time, written once, for every cell.
 
 Forward, for a batch of sequences x (batch-first at the boundary, time-major inside) and a mask m_t (B,) of the
-steps that are real (True) rather than padding:
+steps that are real (True) rather than padding (given as mask=, (batch, time) booleans, padding anywhere, as Keras's
+masks; or as lengths=, trailing padding; all True without either):
 
     state_{-1} = h0 (the cell's zeros by default; a stateful layer's carried state)
     output_t, new_state_t, cache_t = cell.forward(x_t, state_{t-1})
@@ -17,8 +18,11 @@ Truncated BPTT (bptt_truncate=k): the gradient of the output at step t reaches s
 Each output's gradient has its own horizon, so the loop carries k + 1 gradients of the state, ages[j] being the
 part of s_t that comes from the output at step t + j, and calls the cell's backward once per age: ages[j] moves to
 ages[j + 1] at step t - 1, and ages[k] is used up. The horizon counts real steps: a frozen step passes the
-gradient on without ageing it. With return_sequences=False only each sequence's last real
-output is returned, and its gradient enters at that step.
+gradient on without ageing it. With return_sequences=False only each sequence's last real output is returned, and
+its gradient enters at that step. A sequence with no real step keeps its initial state and outputs zeros.
+
+At a masked step the output is zero, as past a sequence's length, rather than Keras's copy of the previous
+output: a masked step then takes no gradient, lengths and masks agree, and the loss never reads it anyway.
 
 The fast numrnn.RNN, LSTM and GRU compute what Recurrent(RNNCell / LSTMCell / GRUCell) computes (their
 reference_layers() build it with the same weights, and a test proves outputs and gradients equal).
@@ -29,7 +33,7 @@ import numpy as np
 
 from .._validate import as_float_array, as_gradient, check_positive_int
 from ..cells import CELLS, Cell
-from ..sequences import check_lengths, valid_steps
+from ..sequences import real_steps
 from .base import LAYERS, Layer
 
 
@@ -37,9 +41,10 @@ from .base import LAYERS, Layer
 class Recurrent(Layer):
     """numrnn.Recurrent(cell, *, return_sequences=True, stateful=False, bptt_truncate=None).
 
-    forward(x, h0=None, lengths=None): x (batch, time, cell.input_size) -> (batch, time, cell.output_size), or
-    (batch, cell.output_size) with return_sequences=False; h0 a tuple of (batch, width) arrays, one per entry of
-    cell.state_size (an array for a one-state cell). After forward, `h_n` is the final state tuple. The layer's
+    forward(x, h0=None, lengths=None, mask=None): x (batch, time, cell.input_size) -> (batch, time,
+    cell.output_size), or (batch, cell.output_size) with return_sequences=False; h0 a tuple of (batch, width)
+    arrays, one per entry of cell.state_size (an array for a one-state cell); lengths (batch,) or mask (batch,
+    time) booleans, True where a step is real (not both). After forward, `h_n` is the final state tuple. The layer's
     params and grads are the cell's own dicts, under the cell's names (weight_ih, weight_hh, ...).
     """
 
@@ -130,12 +135,11 @@ class Recurrent(Layer):
             self._inference = previous
 
     # -- forward ---------------------------------------------------------------------------------------------------
-    def forward(self, x, h0=None, lengths=None, time_major=False):
+    def forward(self, x, h0=None, lengths=None, mask=None, time_major=False):
         x = as_float_array("x", x, self.dtype, ndim=3, finite=False)
         sequence = x if time_major else x.transpose(1, 0, 2)
         steps, batch = sequence.shape[:2]
-        lengths = check_lengths(lengths, batch, steps)
-        mask = valid_steps(lengths, steps)
+        mask = real_steps(lengths, mask, batch, steps)  # (T, B) or None
         if mask is not None:  # padding may hold anything, NaN included: zeroed, it cannot reach a gradient
             sequence = np.where(mask[:, :, None], sequence, 0)
         state = self._initial_state(h0, batch)
@@ -155,9 +159,10 @@ class Recurrent(Layer):
         self.h_n = tuple(np.array(s, copy=True) for s in state)
         if self.stateful:
             self._carried = tuple(np.array(s, copy=True) for s in state)
-        self._cache = "inference" if self._inference else (caches, mask, lengths, sequence.shape, time_major)
+        # each sequence's last real step; a sequence with none gets a masked step, whose output is zero
+        last = np.full(batch, steps - 1) if mask is None else steps - 1 - np.argmax(mask[::-1], axis=0)
+        self._cache = "inference" if self._inference else (caches, mask, last, sequence.shape, time_major)
         if not self.return_sequences:
-            last = np.full(batch, steps - 1) if lengths is None else lengths - 1
             return outputs[last, np.arange(batch)]
         return outputs if time_major else np.ascontiguousarray(outputs.transpose(1, 0, 2))
 
@@ -168,8 +173,8 @@ class Recurrent(Layer):
         if self._cache == "inference":
             raise RuntimeError("Recurrent.backward after a forward inside inference(), which keeps nothing for "
                                "backward; run forward outside it")
-        caches, mask, lengths, (steps, batch, features), time_major = self._cache
-        grad_outputs = self._grad_outputs(grad_out, lengths, steps, batch, time_major)
+        caches, mask, last, (steps, batch, features), time_major = self._cache
+        grad_outputs = self._grad_outputs(grad_out, last, steps, batch, time_major)
         self.cell.zero_grad()
         grad_x = np.zeros((steps, batch, features), dtype=self.dtype)
         zero_state = tuple(np.zeros((batch, width), dtype=self.dtype) for width in self.cell.state_size)
@@ -208,14 +213,13 @@ class Recurrent(Layer):
         grad_x[t] += grad_input
         return through_cell, tuple(g * (1 - keep) for g in grad_state)
 
-    def _grad_outputs(self, grad_out, lengths, steps, batch, time_major):
+    def _grad_outputs(self, grad_out, last, steps, batch, time_major):
         """dL/dy_t for every step, time-major: the given gradient, or with return_sequences=False zeros but at each
-        sequence's last real step."""
+        sequence's last real step (last)."""
         size = self.cell.output_size
         if not self.return_sequences:
             grad_out = as_gradient("grad_out", grad_out, (batch, size), self.dtype)
             grad = np.zeros((steps, batch, size), dtype=self.dtype)
-            last = np.full(batch, steps - 1) if lengths is None else lengths - 1
             grad[last, np.arange(batch)] = grad_out
             return grad
         expected = (steps, batch, size) if time_major else (batch, steps, size)

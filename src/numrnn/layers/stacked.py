@@ -18,8 +18,16 @@ time_major=True to skip that, as numrnn.Sequential does), and the layers pass (T
 
 Variable lengths: past a sequence's last valid step its state is frozen and its outputs are zero, so padding
 changes nothing valid, whatever it holds (NaN and inf included: padded inputs are zeroed on the way in). The
-reverse direction runs on each sequence reversed within its own length, so it starts at the last valid step. Truncated gradients and the final-state gradient for return_sequences=False enter at
-each sequence's last valid step, so no gradient ever reaches a padded step.
+reverse direction runs on each sequence reversed within its own length, so it starts at the last valid step.
+Truncated gradients and the final-state gradient for return_sequences=False enter at each sequence's last valid
+step, so no gradient ever reaches a padded step. An empty sequence (length 0) keeps its initial state and outputs
+zeros (with return_sequences=False too).
+
+Masks (mask=, (batch, time) booleans, padding anywhere): a masked step changes nothing (the state carries over,
+the output is zero, no gradient enters), so the layer runs on the packed sequences, each one's real steps moved
+to its front in order, as with lengths (numrnn.sequences.packed_steps), and moves the outputs back: the same
+as reversing the whole time axis and the mask for the reverse direction, which is what Recurrent and Bidirectional
+do (tests/layers/test_reference.py). A mask of trailing padding is lengths, and nothing moves.
 
 A subclass supplies `gates`, `_cell_forward` and `_cell_backward` (see RNN for the contract).
 """
@@ -29,7 +37,7 @@ import numpy as np
 from .._validate import as_float_array, as_gradient, check_finite, check_positive_int, check_probability
 from ..random import dropout_mask as make_dropout_mask
 from ..random import uniform
-from ..sequences import check_lengths, reverse_within
+from ..sequences import gather_steps, packed_steps, reverse_within, unpacking
 from ..threads import for_step
 from .bidirectional import Bidirectional
 from .dropout import Dropout
@@ -157,11 +165,13 @@ class StackedRecurrent(FastLayouts):
         return [tuple(t[i] for t in tensors) for i in range(count)]
 
     # -- forward -------------------------------------------------------------------------------------------------
-    def forward(self, x, h0=None, lengths=None, time_major=False):
+    def forward(self, x, h0=None, lengths=None, mask=None, time_major=False):
         """x (batch, time, input_size) -> (batch, time, D*H), or (batch, D*H) if return_sequences=False.
 
         h0: (num_layers * D, batch, H), torch's layout (LSTM: a tuple (h0, c0)); zeros if None.
-        lengths: (batch,) valid steps per sequence; padded outputs are zero and never change the state.
+        lengths: (batch,) valid steps per sequence, in [0, time]; padded outputs are zero and never change the state.
+        mask: (batch, time) booleans, True where a step is real (whatever the layout of x); a masked step's output
+            is zero and its state that of the step before. Not with lengths.
         time_major: x is (time, batch, input_size) and the output is time-major too; that output may be a view of
             the layer's reused buffers, valid until its next forward (copy it to keep it).
         """
@@ -171,7 +181,10 @@ class StackedRecurrent(FastLayouts):
                              f"got {x.shape[-1]} (x has shape {x.shape})")
         sequence = x if time_major else np.ascontiguousarray(x.transpose(1, 0, 2))
         steps, batch = sequence.shape[:2]
-        lengths = check_lengths(lengths, batch, steps)
+        lengths, order = packed_steps(lengths, mask, batch, steps)
+        unorder = None
+        if order is not None:  # each sequence's real steps first: trailing padding (numrnn.sequences)
+            sequence, unorder = gather_steps(sequence, order), unpacking(order)
         states0 = self._initial_states(h0, batch)
         if h0 is None and self.stateful and self._carried is not None:
             if self._carried[0][0].shape[0] != batch:
@@ -205,6 +218,8 @@ class StackedRecurrent(FastLayouts):
             dropout_mask = None
             if self.training and self.dropout > 0 and k < self.num_layers - 1:
                 dropout_mask = make_dropout_mask(layer_output.shape, self.dropout, self.dtype, self.generator)
+                if order is not None:  # drawn where the steps stand in x
+                    dropout_mask = gather_steps(dropout_mask, order)
                 layer_output = layer_output * dropout_mask
             layer_caches.append((direction_caches, dropout_mask))
             layer_input = layer_output
@@ -212,10 +227,16 @@ class StackedRecurrent(FastLayouts):
         self._set_final_states(finals)
         if self.stateful:
             self._carried = finals
-        self._cache = "inference" if self._inference else (layer_caches, lengths, steps, batch, time_major, x.shape)
+        self._cache = "inference" if self._inference else (layer_caches, lengths, order, unorder, steps, batch,
+                                                            time_major, x.shape)
         if not self.return_sequences:
             last = finals[-self.num_directions:]
-            return np.concatenate([f[0] for f in last], axis=-1) if self.num_directions == 2 else last[0][0].copy()
+            output = np.concatenate([f[0] for f in last], axis=-1) if self.num_directions == 2 else last[0][0].copy()
+            if lengths is not None:
+                output[lengths == 0] = 0  # an empty sequence outputs zeros; its final state is its initial one
+            return output
+        if unorder is not None:
+            layer_input = gather_steps(layer_input, unorder)
         if time_major:
             return layer_input
         return np.ascontiguousarray(layer_input.transpose(1, 0, 2))
@@ -255,7 +276,7 @@ class StackedRecurrent(FastLayouts):
         if self._cache == "inference":
             raise RuntimeError(f"{self.__class__.__name__}.backward after a forward inside inference(), which keeps "
                                f"nothing for backward; run forward outside it")
-        layer_caches, lengths, steps, batch, time_major, x_shape = self._cache
+        layer_caches, lengths, order, unorder, steps, batch, time_major, x_shape = self._cache
         features = self.hidden_size * self.num_directions
         if self.return_sequences:
             expected = (steps, batch, features) if time_major else (batch, steps, features)
@@ -265,6 +286,8 @@ class StackedRecurrent(FastLayouts):
 
         if self.return_sequences:
             grad = grad_out if time_major else grad_out.transpose(1, 0, 2)
+            if order is not None:
+                grad = gather_steps(grad, order)
             if lengths is not None:
                 grad = grad * (np.arange(steps)[:, None] < lengths[None, :])[:, :, None]
         else:
@@ -286,7 +309,7 @@ class StackedRecurrent(FastLayouts):
                     grad_projected, grad_recurrent, hidden_prev = self._cell_backward(k, s, cell_cache,
                                                                                       grad_direction)
                 if self.record_step_gradients and k == 0:
-                    self._record_step_gradients(d, grad_projected, lengths)
+                    self._record_step_gradients(d, grad_projected, lengths, unorder)
                 needed = k > 0 or need_input_grad
                 grad_inputs = self._weight_gradients(k, s, inputs, grad_projected, grad_recurrent, hidden_prev,
                                                      needed)
@@ -297,6 +320,8 @@ class StackedRecurrent(FastLayouts):
             grad = grad_input
         if not need_input_grad:
             return None
+        if unorder is not None:
+            grad = gather_steps(grad, unorder)
         return grad if time_major else np.ascontiguousarray(grad.transpose(1, 0, 2))
 
     def _final_state_gradient(self, grad_out, lengths, steps, batch):
@@ -304,10 +329,11 @@ class StackedRecurrent(FastLayouts):
         (in original time: the forward direction's last valid step, the reverse direction's first step)."""
         size = self.hidden_size
         grad = np.zeros((steps, batch, size * self.num_directions), dtype=self.dtype)
+        rows = np.arange(batch) if lengths is None else np.flatnonzero(lengths)  # an empty sequence's output is 0
         last = np.full(batch, steps - 1) if lengths is None else lengths - 1
-        grad[last, np.arange(batch), :size] = grad_out[:, :size]
+        grad[last[rows], rows, :size] = grad_out[rows, :size]
         if self.num_directions == 2:
-            grad[0, :, size:] = grad_out[:, size:]
+            grad[0, rows, size:] = grad_out[rows, size:]
         return grad
 
     # -- the cell: what a subclass supplies ------------------------------------------------------------------------

@@ -11,6 +11,7 @@ stream continues chunk k, which is what lets a stateful model carry its state fr
 """
 import math
 import os
+import stat
 
 import numpy as np
 
@@ -33,6 +34,8 @@ def read_text(path):
     path = os.fspath(path)
     if os.path.isdir(path):
         raise ValueError(f"{path} is a folder, not a text file")
+    if os.path.exists(path) and not stat.S_ISREG(os.stat(path).st_mode):
+        raise ValueError(f"{path} is not a regular file (a FIFO, socket or device would never end)")
     try:
         with open(path, encoding="utf-8", newline="") as stream:  # every character as it is, "\r" included
             text = stream.read()

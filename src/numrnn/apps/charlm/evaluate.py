@@ -64,7 +64,8 @@ def nll_rows(model, inputs, targets, counted, chunk_size=None):
     chunk_size = chunk_size or max(32, min(2048, 8192 // rows))
     total = 0.0
     model.eval()
-    with model.streaming(), model.inference():
+    # weights that training pushed far overflow here: the loss is then inf or NaN, which validation reports
+    with model.streaming(), model.inference(), np.errstate(over="ignore", invalid="ignore"):
         for begin in range(0, width, chunk_size):
             window = slice(begin, begin + chunk_size)
             logits = model.forward(inputs[:, window])  # (T, B, V): a batch with a time axis runs time-major

@@ -34,12 +34,19 @@ def build_model(vocab_size, cell="lstm", input="embedding", embedding_size=64, h
                       loss="cross_entropy", optimizer=Adam(lr=lr), clip_norm=clip or None)
 
 
-def text_vocab(model):
-    """The model's vocabulary as a list, after checking that the model reads character ids; ValueError if not."""
+def text_vocab(model, source=None):
+    """The model's vocabulary as a list, after checking that the model reads character ids; ValueError (naming
+    `source`, the model's file) if not."""
+    name = source or "the model"
     vocab = getattr(model, "vocab", None)
     if not vocab:
-        raise ValueError("the model has no vocabulary: it was not trained by `numrnn train text`")
+        raise ValueError(f"{name} has no vocabulary: it was not trained by `numrnn train text`")
     first = model.layers[0]
     if not isinstance(first, (Embedding, OneHot)):
-        raise ValueError(f"the model does not read character ids (its first layer is {type(first).__name__})")
+        raise ValueError(f"{name} does not read character ids (its first layer is {type(first).__name__})")
+    ids = getattr(first, "num_embeddings", None) or getattr(first, "num_classes", None)
+    outputs = getattr(model.layers[-1], "out_features", None)
+    if len(vocab) != ids or len(vocab) != outputs:
+        raise ValueError(f"{name} has a vocabulary of {len(vocab)} characters, but reads {ids} ids and predicts "
+                         f"{outputs} classes")
     return list(vocab)

@@ -22,6 +22,8 @@ __all__ = ["Forecaster", "LEVELS", "PROBABILITIES"]
 
 #: the error quantiles kept with a model, and the interval levels they give
 PROBABILITIES = (0.025, 0.05, 0.1, 0.9, 0.95, 0.975)
+#: the longest window, horizon or season a forecaster file may declare (a longer one is refused unread)
+MAX_WINDOW = 100_000
 LEVELS = (0.8, 0.9, 0.95)
 NOT_A_FORECASTER = ("this model is not a forecaster: train one with `numrnn train csv --data FILE --target COLUMN "
                     "--out DIR`")
@@ -36,15 +38,21 @@ class Forecaster:
                                config.get("season") if config.get("calendar") else None)
 
     @classmethod
-    def of(cls, model):
-        """The forecaster of a model from `numrnn train csv`; ValueError for any other model."""
+    def of(cls, model, source=None):
+        """The forecaster of a model from `numrnn train csv`; a ValueError (naming `source`, the model's file) for
+        any other model, or for facts that cannot be right: nothing in a file is trusted (a window of 10**12 would
+        have a forecast read that many rows)."""
+        where = f"{source}: " if source else ""
         config = (getattr(model, "extra", None) or {}).get("forecaster")
         if not config:
-            raise ValueError(NOT_A_FORECASTER)
-        if "transform" not in config:  # a model of numrnn 0.1's forecaster: one column, scaled, no differencing
-            config = {"target": config["column"], "features": [], "date": None, "freq": None, "season": None,
-                      "calendar": False, "window": config["window"], "horizon": 1,
-                      "transform": {"difference": [False], "mean": [config["mean"]], "std": [config["std"]]}}
+            raise ValueError(where + NOT_A_FORECASTER)
+        if isinstance(config, dict) and "transform" not in config:  # numrnn 0.1's: one column, scaled, no difference
+            config = {"target": config.get("column"), "features": [], "date": None, "freq": None, "season": None,
+                      "calendar": False, "window": config.get("window"), "horizon": 1,
+                      "transform": {"difference": [False], "mean": [config.get("mean")], "std": [config.get("std")]}}
+        problems = check_config(config, model)
+        if problems:
+            raise ValueError(f"{where}not a usable forecaster: {'; '.join(problems)}")
         return cls(model, config)
 
     @property
@@ -144,6 +152,68 @@ class Forecaster:
         lower, upper = self.interval(steps, level)
         return {"date": series.future_labels(origin, steps), "forecast": values.tolist(),
                 "lower": (values + lower).tolist(), "upper": (values + upper).tolist()}
+
+
+def check_config(config, model=None):
+    """What is wrong with a forecaster's config read from a file (an empty list if nothing)."""
+    if not isinstance(config, dict):
+        return [f"its forecaster facts must be a dict, got {type(config).__name__}"]
+    problems = []
+
+    def count(key, low, high, optional=False):
+        value = config.get(key)
+        if optional and value is None:
+            return
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            problems.append(f"{key} must be an integer in [{low}, {high:,}], got {value!r}")
+
+    def name(key, optional=False):
+        value = config.get(key)
+        if not (optional and value is None) and not (isinstance(value, str) and 0 < len(value) <= 1000):
+            problems.append(f"{key} must be a name, got {value!r}")
+
+    count("window", 1, MAX_WINDOW)
+    count("horizon", 1, MAX_WINDOW)
+    count("season", 2, MAX_WINDOW, optional=True)
+    name("target")
+    name("date", optional=True)
+    name("freq", optional=True)
+    features = config.get("features")
+    if not isinstance(features, list) or len(features) > 1000 or not all(isinstance(f, str) for f in features):
+        problems.append(f"features must be a list of names, got {features!r}")
+        features = []
+    transform = config.get("transform")
+    columns = 1 + len(features)
+    if not isinstance(transform, dict):
+        problems.append(f"transform must be a dict, got {type(transform).__name__}")
+    else:
+        for key in ("difference", "mean", "std"):
+            values = transform.get(key)
+            numbers = key != "difference"
+            if not isinstance(values, list) or len(values) != columns or not all(
+                    (_finite(v) if numbers else isinstance(v, bool)) for v in values):
+                problems.append(f"transform {key} must be {columns} {'finite numbers' if numbers else 'flags'}, "
+                                f"got {values!r}")
+            elif key == "std" and not all(v > 0 for v in values):
+                problems.append(f"std must be positive, got {values!r}")
+    intervals = config.get("intervals") or {}  # none in a best model written while training
+    quantiles = intervals.get("quantiles", []) if isinstance(intervals, dict) else None
+    if not isinstance(quantiles, list) or len(quantiles) > MAX_WINDOW or not all(
+            isinstance(row, list) and len(row) == len(PROBABILITIES) and all(_finite(v) for v in row)
+            for row in quantiles):
+        problems.append("intervals must hold a list of error quantiles")
+    if not problems and model is not None and getattr(model, "layers", None):
+        inputs = columns + (2 if config.get("calendar") and config.get("season") else 0)
+        got_in = getattr(model.layers[0], "input_size", None)
+        got_out = getattr(model.layers[-1], "out_features", None)
+        if got_in != inputs or got_out != config["horizon"]:
+            problems.append(f"the network takes {got_in} inputs and gives {got_out} outputs; the forecaster needs "
+                            f"{inputs} and {config['horizon']}")
+    return problems
+
+
+def _finite(value):
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
 
 
 def error_quantiles(errors, minimum=10):

@@ -30,7 +30,9 @@ from ...model import Sequential
 from ...optimizers import get_optimizer
 from ...random import seed as seed_numrnn
 from ..callbacks import ReduceLROnPlateau
-from ..runs import Run
+from ..durable import digest
+from ..runs import Run, jsonable
+from ..tasks.base import fit
 from .backtest import compare, spread, table_steps
 from .features import Transform
 from .forecaster import PROBABILITIES, Forecaster, error_quantiles
@@ -40,8 +42,9 @@ from .task import CSV_TASK
 __all__ = ["DEFAULTS", "CELLS", "train_csv", "train_series", "plan_split", "default_window"]
 
 DEFAULTS = {"cell": "lstm", "hidden": 32, "layers": 1, "window": None, "horizon": 1, "difference": True,
-            "lr": 0.005, "batch_size": None, "epochs": None, "patience": 30, "lr_patience": 5, "clip_norm": 1.0,
-            "validation_fraction": 0.15, "test_fraction": 0.15, "refit": False, "seed": 0, "dtype": "float32"}
+            "lr": 0.005, "lr_schedule": "constant", "batch_size": None, "epochs": None, "patience": 30,
+            "lr_patience": 5, "clip_norm": 1.0, "validation_fraction": 0.15, "test_fraction": 0.15, "refit": False,
+            "seed": 0, "dtype": "float32"}
 CELLS = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
 #: the least a split may hold: training windows, validation windows, test values
 MIN_TRAIN, MIN_VALIDATION, MIN_TEST, MIN_WINDOW = 20, 10, 10, 3
@@ -51,10 +54,10 @@ MAX_BATCHES, MAX_EPOCHS, EPOCH_BUDGET = 64, 300, 16_000_000
 
 
 def train_csv(path, target, features=(), date=None, fill=None, date_format=None, season=None, overrides=None,
-              callbacks=()):
+              callbacks=(), checkpoints=None, run_id=None):
     """Read the CSV (numrnn.apps.forecast.series.read_series) and train a forecaster of `target` on it."""
     series = read_series(path, target, features, date=date, fill=fill, date_format=date_format, season=season)
-    return train_series(series, overrides, callbacks)
+    return train_series(series, overrides, callbacks, checkpoints=checkpoints, run_id=run_id)
 
 
 def default_window(season):
@@ -114,9 +117,12 @@ def build(settings, inputs):
                       clip_norm=settings["clip_norm"])
 
 
-def train_series(series, overrides=None, callbacks=()):
+def train_series(series, overrides=None, callbacks=(), checkpoints=None, run_id=None):
     """Train a forecaster of series.values[:, 0] (numrnn.apps.forecast.series.Series); returns a Run whose
-    model.extra["forecaster"] holds what Forecaster.of needs and extra["backtest"] the test tail's table."""
+    model.extra["forecaster"] holds what Forecaster.of needs and extra["backtest"] the test tail's table.
+
+    callbacks: more fit callbacks (a progress bar); checkpoints, run_id: DIR/model.npz (the best model, a forecaster
+    already) and DIR/last.npz written during training, and exact resume (numrnn.apps.tasks.base.fit)."""
     settings = check_settings(overrides)
     columns, K, season = series.values.shape[1], settings["horizon"], series.season
     n_train, n_val, n_test, window = plan_split(len(series), settings, season, lost=int(settings["difference"]))
@@ -146,25 +152,28 @@ def train_series(series, overrides=None, callbacks=()):
         settings["batch_size"] = max(32, math.ceil(windows / MAX_BATCHES))
     if settings["epochs"] is None:
         settings["epochs"] = int(min(MAX_EPOCHS, max(10, EPOCH_BUDGET // (windows * window))))
+    steps = table_steps(K, season) if not series.features else K
+    config["table_steps"] = steps
     seed_numrnn(settings["seed"])
     model = build(settings, forecaster.framing.inputs_size(columns))
+    model.extra = {"forecaster": config}
     plateau = ReduceLROnPlateau(patience=settings["lr_patience"])
     stopper = EarlyStopping(patience=settings["patience"], restore_best_weights=True)
     start = time.perf_counter()
-    history = model.fit(*train_set, epochs=settings["epochs"], batch_size=settings["batch_size"],
-                        validation_data=validation_set, seed=settings["seed"],
-                        callbacks=[plateau, stopper, *callbacks])
+    fingerprint = {**jsonable(settings), "data": digest(*train_set, *validation_set)}
+    extra = jsonable({"task": CSV_TASK.name, "preset": "default", "settings": settings, "forecaster": config})
+    fitted = fit(model, settings, train_set, validation_set, callbacks, recorders=[plateau, stopper],
+                 checkpoints=checkpoints, run={"id": run_id, "fingerprint": fingerprint}, extra=extra)
     best_epoch = (stopper.best_epoch or 0) + 1
     forecaster.model = model
-    steps = table_steps(K, season) if not series.features else K
-    config["table_steps"] = steps
     origins = spread(np.arange(n_train - 1, n_seen - 1))
     ahead = origins[:, None] + np.arange(1, steps + 1)[None, :]
     actual = np.where(ahead < n_seen, series.y[np.minimum(ahead, n_seen - 1)], np.nan)
-    errors = actual - forecaster.paths(series, origins, steps)
+    with np.errstate(all="ignore"):  # a diverged model may overflow
+        errors = actual - forecaster.paths(series, origins, steps)
     config["intervals"] = {"probabilities": list(PROBABILITIES), "quantiles": error_quantiles(errors)}
     validation_rmse = float(np.sqrt(np.nanmean(errors[:, 0] ** 2)))
-    if settings["refit"]:
+    if settings["refit"] and not fitted.diverged:
         seed_numrnn(settings["seed"])
         model = build(settings, forecaster.framing.inputs_size(columns))
         rates = plateau.rates
@@ -174,17 +183,20 @@ def train_series(series, overrides=None, callbacks=()):
         forecaster.model = model
     seconds = time.perf_counter() - start
     model.extra = {"forecaster": config}
-    table = compare(forecaster, series, n_seen if n_test else n_train, steps=steps)
+    with np.errstate(all="ignore"):
+        table = compare(forecaster, series, n_seen if n_test else n_train, steps=steps)
     best = table.best_baseline
     metrics = {"part": "test" if n_test else "validation", "rmse": table.numrnn["one_step"]["rmse"],
                "mae": table.numrnn["one_step"]["mae"], "best_baseline": best["model"],
                "best_baseline_rmse": best["one_step"]["rmse"], "beats_baselines": bool(table.beaten),
-               "validation_rmse": validation_rmse, "epochs_run": len(history.epoch), "best_epoch": best_epoch,
+               "validation_rmse": validation_rmse, "epochs_run": len(fitted.history.epoch), "best_epoch": best_epoch,
                "fit_seconds": seconds}
     if "multi_step" in table.numrnn:
         metrics.update(steps=steps, multi_step_rmse=table.numrnn["multi_step"]["rmse"])
     data = {"series": series, "n_train": n_train, "n_seen": n_seen, "table": table}
-    return Run(CSV_TASK, "default", settings, model, history, metrics, seconds, np.zeros((0, 0)), data=data,
-               extra={"forecaster": config, "backtest": table.json()})
+    return Run(CSV_TASK, "default", settings, model, fitted.history, metrics, seconds, fitted.step_gradients,
+               data=data, extra=dict({"forecaster": config, "backtest": table.json()},
+                                     **({"run_id": run_id} if run_id else {})),
+               diverged=fitted.diverged, best_epoch=fitted.best_epoch)
 
 

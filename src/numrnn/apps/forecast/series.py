@@ -13,6 +13,7 @@ to 9999 given as --date holds years. Every
 problem is a ValueError (FileNotFoundError for a missing file) naming the file, the column and the rows or dates.
 """
 import os
+import stat
 import warnings
 
 import numpy as np
@@ -152,6 +153,8 @@ def _read_csv(pd, path):
         raise FileNotFoundError(f"no such data file: {path}")
     if os.path.isdir(path):
         raise ValueError(f"{path} is a folder, not a CSV file")
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise ValueError(f"{path} is not a regular file (a FIFO, socket or device would never end)")
     try:
         frame = pd.read_csv(path, skipinitialspace=True, encoding="utf-8-sig")
     except pd.errors.EmptyDataError:

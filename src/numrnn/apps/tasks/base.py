@@ -17,9 +17,10 @@ from ...model import Sequential
 from ...optimizers import get_optimizer
 from ...schedules import Schedule
 from .. import plots
-from ..callbacks import StepGradientRecorder
+from ..callbacks import BestModel, RunState, StepGradientRecorder
 
-__all__ = ["Task", "PRESETS", "COMMON_SETTINGS", "LR_SCHEDULES", "resolve_settings", "make_optimizer", "fit"]
+__all__ = ["Task", "PRESETS", "COMMON_SETTINGS", "LR_SCHEDULES", "resolve_settings", "make_optimizer", "fit",
+           "Fitted"]
 
 PRESETS = ("default", "tutorial")
 
@@ -150,20 +151,55 @@ def resolve_settings(task, preset="default", overrides=None):
     return settings
 
 
-def fit(model, settings, train_set, validation_set, callbacks=(), recorders=()):
+class Fitted:
+    """What fit gives back: the History, the seconds it took, the (epochs, T) gradient norms, the divergence's
+    message (None if training did not diverge) and the best epoch by val_loss (0-based; None without one)."""
+
+    def __init__(self, history, seconds, step_gradients, diverged=None, best_epoch=None):
+        self.history, self.seconds, self.step_gradients = history, seconds, step_gradients
+        self.diverged, self.best_epoch = diverged, best_epoch
+
+
+#: how fingerprint entries that are not options are named when a resumed run differs
+FINGERPRINT_NAMES = {"data": "the training and validation data", "task": "the task"}
+
+
+def fit(model, settings, train_set, validation_set, callbacks=(), recorders=(), checkpoints=None, run=None,
+        extra=None):
     """model.fit as every recipe runs it: the settings' epochs, batch size, seed and learning-rate schedule, the
-    gradient per time step recorded. Returns (History, seconds, the (epochs, T) gradient norms).
+    gradient per time step recorded. Returns a Fitted.
 
     recorders: the task's own callbacks (before `callbacks`, the caller's: a progress bar).
+    checkpoints: a numrnn.apps.durable.Checkpoints: DIR/model.npz is the best model by val_loss (written when it
+    improves) and DIR/last.npz the fit's state; with checkpoints.resume the fit continues from last.npz (refused if
+    run["fingerprint"] differs from the one it holds); the model ends with the best weights. run: {"id",
+    "fingerprint"} kept in last.npz; extra: what model.npz and last.npz keep beside (the task and its settings).
+    A step whose loss or gradient is not finite ends training (Fitted.diverged says where); the weights are those
+    from before it, or the best ones with checkpoints.
     """
     recorder = StepGradientRecorder(model.layers[0])
     own = [recorder, *recorders]
     if settings["lr_schedule"] == "cosine":
         own.insert(0, LearningRateScheduler(Schedule("cosine")))
+    extra = dict(extra or {})
+    best = BestModel(checkpoints, dict(extra, run={"id": (run or {}).get("id")}))
+    state = None if checkpoints is None else checkpoints.read(model, (run or {}).get("fingerprint"),
+                                                              FINGERPRINT_NAMES)
+    run_state = RunState(checkpoints, state, extra=dict(extra, run=run),
+                         source=None if checkpoints is None else checkpoints.path)
     start = time.perf_counter()
-    history = model.fit(*train_set, epochs=settings["epochs"], batch_size=settings["batch_size"],
-                        validation_data=validation_set, seed=settings["seed"], callbacks=own + list(callbacks))
-    return history, time.perf_counter() - start, recorder.matrix
+    diverged = None
+    try:  # the guard reports a diverging step; NumPy's own overflow warnings on the way would only be noise
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            model.fit(*train_set, epochs=settings["epochs"], batch_size=settings["batch_size"],
+                      validation_data=validation_set, seed=settings["seed"],
+                      callbacks=own + [best] + list(callbacks) + [run_state])
+    except FloatingPointError as error:
+        diverged = str(error)
+    if checkpoints is not None and best.best_weights is not None:
+        model.load_state_dict(best.best_weights)
+    return Fitted(run_state.loop.history, time.perf_counter() - start, recorder.matrix, diverged,
+                  best.best_epoch if checkpoints is not None else None)
 
 
 def accuracy_per_step(model, X, y):

@@ -95,11 +95,12 @@ class CountTask(Task):
         w_rec = np.linspace(low[1] - 0.15 * span[1], high[1] + 0.15 * span[1], size)
         inputs = np.asarray(X, dtype=np.float64)[:, :, 0]
         steps = inputs.shape[1]
-        powers = w_rec[:, None] ** np.arange(steps - 1, -1, -1)[None, :]  # (grid, T)
-        weighted = inputs @ powers.T  # (n, grid over w_rec)
-        targets = np.asarray(y, dtype=np.float64)[:, 0]
-        predictions = w_x[None, :, None] * weighted[:, None, :]  # (n, w_x, w_rec)
-        loss = np.mean((predictions - targets[:, None, None]) ** 2, axis=0)
+        with np.errstate(all="ignore"):  # a path gone far (a diverging run) overflows: plotted as the highest loss
+            powers = w_rec[:, None] ** np.arange(steps - 1, -1, -1)[None, :]  # (grid, T)
+            weighted = inputs @ powers.T  # (n, grid over w_rec)
+            targets = np.asarray(y, dtype=np.float64)[:, 0]
+            predictions = w_x[None, :, None] * weighted[:, None, :]  # (n, w_x, w_rec)
+            loss = np.mean((predictions - targets[:, None, None]) ** 2, axis=0)
         return w_x, w_rec, loss.T  # loss[i, j] at (w_x[j], w_rec[i])
 
     def plots(self, run, out):
