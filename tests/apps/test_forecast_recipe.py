@@ -31,7 +31,7 @@ def run():
 
 
 def test_the_split_is_chronological_with_a_default_window_of_two_seasons():
-    assert default_window(12) == 24 and default_window(None) == 20 and default_window(365) == 104
+    assert default_window(12) == 24 and default_window(None) == 20 and default_window(365) == 52 and default_window(24) == 48
     n_train, n_val, n_test, window = plan_split(400, dict(DEFAULTS), season=12)
     assert (n_train, n_val, n_test, window) == (280, 60, 60, 24)
     assert plan_split(130, dict(DEFAULTS), season=12)[3] == 18  # a fifth of the 90 training rows

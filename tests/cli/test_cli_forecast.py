@@ -47,7 +47,8 @@ def test_train_csv_sorts_the_dates_and_ends_with_the_test_table(trained):
     for name in ("numrnn (lstm, window 18)", "naive", "seasonal naive (12)", "ETS("):
         assert name in out
     assert "result: numrnn" in out and out.strip().splitlines()[-2].startswith("csv: test RMSE")
-    assert {"model.npz", "history.json", "loss.png", "predictions.png"} <= {p.name for p in model.parent.iterdir()}
+    assert {"model.npz", "history.json", "loss.png", "predictions.png", "gradient_heatmap.png"} <= \
+        {p.name for p in model.parent.iterdir()}
     extra = numrnn.load(model).extra
     assert extra["forecaster"]["date"] == "month" and extra["backtest"]["values"] == 20
 

@@ -13,6 +13,9 @@ seasons; the lowest AIC wins (what R's forecast::ets does). Its forecasts come i
 states, with the parameters fitted once (the model is not refitted at each origin, as numrnn is not):
 
     y[t + k] = l_t + (phi + ... + phi^k) b_t + s_{t + k - S ceil(k / S)}
+
+statsmodels fits on one BLAS thread: its products are tiny, and SciPy's own OpenBLAS (not the one numrnn.threads
+found at its first use) woke two threads for each, which made ETS 3x slower on a busy 2-core machine.
 """
 import warnings
 
@@ -44,10 +47,11 @@ def statsmodels_available():
 class ETS:
     """An exponential smoothing model fitted on the first rows of a series (see the module docstring)."""
 
-    def __init__(self, kind, params, season, offset=0):
+    def __init__(self, kind, params, season, offset=0, initialization="estimated"):
         #: (trend None or "add", damped, seasonal); params: statsmodels' fitted parameters by name; offset: the
-        #: first row of the fit, where the states start
+        #: first row of the fit, where the states start; initialization: statsmodels' initialization_method
         self.kind, self.params, self.season, self.offset = kind, params, season, offset
+        self.initialization = initialization
 
     @property
     def name(self):
@@ -66,26 +70,28 @@ class ETS:
         kinds = [(None, False, False), ("add", False, False), ("add", True, False)]
         if season and y.size >= 2 * season + 2:
             kinds += [(trend, damped, True) for trend, damped, _ in kinds]
+        initialization = "heuristic" if season and season > 12 and y.size >= 2 * season + 2 else "estimated"
         best = None
         for kind in kinds:
             try:
-                with warnings.catch_warnings():
+                with warnings.catch_warnings(), _one_thread():
                     warnings.simplefilter("ignore")
-                    result = _model(y, kind, season).fit(disp=False)
+                    result = _model(y, kind, season, initialization).fit(disp=False)
             except (ValueError, np.linalg.LinAlgError):
                 continue
             if np.isfinite(result.aic) and (best is None or result.aic < best[0]):
                 best = (result.aic, kind, dict(zip(result.param_names, np.asarray(result.params))))
-        return None if best is None else cls(best[1], best[2], season, offset)
+        return None if best is None else cls(best[1], best[2], season, offset, initialization)
 
     def paths(self, y, origins, steps):
         """Forecasts (origins, steps) after each origin, from the states smoothed over `y` (from the fit's first
         row on) with the fitted parameters: a state at row t has seen rows up to t only."""
         y = np.asarray(y, dtype=np.float64)[self.offset:]
         trend, damped, seasonal = self.kind
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _one_thread():
             warnings.simplefilter("ignore")
-            states = np.asarray(_model(y, self.kind, self.season).smooth(list(self.params.values())).states)
+            states = np.asarray(_model(y, self.kind, self.season, self.initialization)
+                                .smooth(list(self.params.values())).states)
         origins = np.asarray(origins, dtype=np.int64) - self.offset
         k = np.arange(1, steps + 1)
         out = np.repeat(states[origins, 0][:, None], steps, axis=1)
@@ -98,10 +104,18 @@ class ETS:
         return out
 
 
-def _model(y, kind, season):
+def _one_thread():
+    """One BLAS thread for every BLAS library (statsmodels imported first, so SciPy's is loaded), as numrnn.threads
+    does for numrnn's."""
+    import statsmodels.tsa.exponential_smoothing.ets  # noqa: F401
+    from threadpoolctl import threadpool_limits
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _model(y, kind, season, initialization="estimated"):
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
     trend, damped, seasonal = kind
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return ETSModel(y, error="add", trend=trend, damped_trend=damped, seasonal="add" if seasonal else None,
-                        seasonal_periods=season if seasonal else None)
+                        seasonal_periods=season if seasonal else None, initialization_method=initialization)

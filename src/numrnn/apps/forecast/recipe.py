@@ -10,11 +10,12 @@ measurement on five real series (benchmarks/forecast_baselines.py), not for one:
 - the target (and each feature) is differenced and scaled on the training rows; with a season, the calendar's
   phase is an input (numrnn.apps.forecast.features). Differencing was better than levels on all five series,
   stationary ones included; seasonal differencing and a level input were worse.
-- an LSTM of 32 units reads a window of two seasons (24 months, 8 quarters, 14 days), 20 rows without a season,
-  at most a fifth of the training rows; a Dense layer predicts the horizon's K values at once (direct).
+- an LSTM of 32 units reads a window of two seasons (24 months, 8 quarters, 14 days, 48 hours; at most 52 rows, a
+  year of weeks), 20 rows without a season, at most a fifth of the training rows; a Dense layer predicts the
+  horizon's K values at once (direct).
 - Adam at 0.005, batches of 32, gradient norm clipped at 1; the rate halves after 5 epochs without a better
   validation loss, and training stops after 30 (at most 300 epochs), keeping the best epoch's weights. A long
-  series gets larger batches (at most 64 an epoch) and fewer epochs (windows x window x epochs at most 16
+  series gets larger batches (at most 64 an epoch) and fewer epochs (windows x window x epochs at most 12
   million), which keeps 10,000 rows under a minute on two cores.
 - --refit then trains a fresh network on training + validation rows for the epochs early stopping chose, with
   the same rates (off by default: it helped the yearly series and hurt three others).
@@ -50,7 +51,7 @@ CELLS = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
 MIN_TRAIN, MIN_VALIDATION, MIN_TEST, MIN_WINDOW = 20, 10, 10, 3
 #: the default batches: 32 windows, more for long series (at most 64 batches an epoch); the default epochs: at
 #: most 300, and at most EPOCH_BUDGET window rows (windows x window) in all, which bounds a long series' time
-MAX_BATCHES, MAX_EPOCHS, EPOCH_BUDGET = 64, 300, 16_000_000
+MAX_BATCHES, MAX_EPOCHS, EPOCH_BUDGET = 64, 300, 12_000_000
 
 
 def train_csv(path, target, features=(), date=None, fill=None, date_format=None, season=None, overrides=None,
@@ -61,8 +62,9 @@ def train_csv(path, target, features=(), date=None, fill=None, date_format=None,
 
 
 def default_window(season):
-    """Two seasons (at most 104 rows), or 20 rows without a season."""
-    return min(2 * season, 104) if season else 20
+    """Two seasons (at most 52 rows: the calendar input says where in a long season a row lies), or 20 rows
+    without a season."""
+    return min(2 * season, 52) if season else 20
 
 
 def plan_split(rows, settings, season=None, lost=1):

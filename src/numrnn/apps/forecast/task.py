@@ -29,9 +29,14 @@ class CsvTask(Task):
         return f"column {run.settings['target']!r}"
 
     def plots(self, run, out):
-        """loss.png, and predictions.png: the one-step forecasts of the tail against the values, dated."""
+        """loss.png, gradient_heatmap.png (the gradient reaching each step of the window) and predictions.png: the
+        one-step forecasts of the tail against the values, dated."""
         files = [plots.loss_curves(run.history, os.path.join(out, "loss.png"),
                                    title=f"Loss per epoch ({self.label(run)}; scaled values)")]
+        if run.step_gradients.size:
+            files.append(plots.gradient_heatmap(run.step_gradients, os.path.join(out, "gradient_heatmap.png"),
+                                                title=f"Gradient reaching each step of the window ({self.label(run)}, "
+                                                      f"{run.settings['cell']})"))
         settings, series, table = run.settings, run.data["series"], run.data["table"]
         x = _axis(series, np.arange(table.start, len(series)))
         part = "test tail" if run.metrics["part"] == "test" else "validation part"
