@@ -208,13 +208,7 @@ class CrossEntropy(Loss):
             np.copyto(grad, probs)
             index = target[..., None]
             np.put_along_axis(grad, index, np.take_along_axis(grad, index, axis=-1) - 1, axis=-1)
-        if mask is not None:
-            grad *= mask[..., None]
-        if weights is not None:
-            grad *= weights[..., None]
-        if scale != 1.0:
-            grad *= scale
-        return grad
+        return _finish_gradient(grad, mask, weights, scale)
 
     def predict(self, output):
         """softmax(z) over the last axis, in the output's dtype."""
@@ -267,13 +261,7 @@ class BinaryCrossEntropy(Loss):
     def _backward(self):
         sigmoid, target, mask, scale, grad, weights = self._cache
         np.subtract(sigmoid, target, out=grad)
-        if mask is not None:
-            grad *= mask[..., None]
-        if weights is not None:
-            grad *= weights[..., None]
-        if scale != 1.0:
-            grad *= scale
-        return grad
+        return _finish_gradient(grad, mask, weights, scale)
 
     def predict(self, output):
         """sigmoid(z) element-wise, in the output's dtype."""
@@ -333,6 +321,17 @@ def _check_mask(mask, output_shape):
         raise ValueError(f"mask must have shape {expected} (the output's shape without its last axis), "
                          f"got {mask.shape}")
     return None if mask.all() else mask
+
+
+def _finish_gradient(grad, mask, weights, scale):
+    """The gradient of every term, in place: zero at dropped positions, times each position's weight, times 1/N."""
+    if mask is not None:
+        grad *= mask[..., None]
+    if weights is not None:
+        grad *= weights[..., None]
+    if scale != 1.0:
+        grad *= scale
+    return grad
 
 
 def _check_weights(weights, output_shape):
