@@ -72,7 +72,7 @@ Y = np.random.default_rng(1).integers(0, 3, (4, 5))
 @SETTINGS
 @given(value=junk)
 def test_fit_refuses_junk_naming_it(value):
-    check_refusal(lambda: classifier().fit(value, Y, epochs=1), "X")
+    check_refusal(lambda: classifier().fit(value, Y, epochs=1), "X", "y")  # y: does not fit what X gives
     check_refusal(lambda: classifier().fit(X, value, epochs=1), "y")
     check_refusal(lambda: classifier().fit(X, Y, epochs=1, lengths=value), "lengths")
     if not (isinstance(value, int) and value > 2):  # a valid count of epochs trains, for as long as it says
@@ -85,8 +85,8 @@ def test_fit_refuses_junk_naming_it(value):
 def test_predict_evaluate_and_train_on_batch_refuse_junk_naming_it(value):
     check_refusal(lambda: classifier().predict(value), "X")
     check_refusal(lambda: classifier().evaluate(X, value), "y")
-    check_refusal(lambda: classifier().evaluate(value, Y), "X")
-    check_refusal(lambda: classifier().train_on_batch(value, Y), "X")
+    check_refusal(lambda: classifier().evaluate(value, Y), "X", "y")  # y: does not fit what X gives
+    check_refusal(lambda: classifier().train_on_batch(value, Y), "X", "y")
     check_refusal(lambda: classifier().train_on_batch(X, Y, lengths=value), "lengths")
     check_refusal(lambda: classifier().predict(X, batch_size=value), "batch_size")
 

@@ -45,19 +45,22 @@ class Loss:
         self.reduction = check_choice("reduction", reduction, {"mean", "sum"})
         self._cache = None
 
-    def forward(self, output, target, mask=None, checked=False):
-        """L = sum(l) / N ("mean") or sum(l) ("sum") over the positions the mask keeps; returns a Python float.
+    def forward(self, output, target, mask=None, checked=False, weights=None):
+        """L = sum(w l) / N ("mean") or sum(w l) ("sum") over the positions the mask keeps; returns a Python float.
 
+        weights: None, or a weight w >= 0 per position (output.shape[:-1]: a sample's, a time step's, a class's),
+        multiplying its terms and their gradient, as Keras's sample_weight does; N still counts kept positions.
         checked=True: `target` already came out of check_target for this output's shape and dtype (a model checks
         its data once, not on every step), so it is used as it is.
         """
         output = _check_output(output)
         mask = _check_mask(mask, output.shape)
+        weights = _check_weights(weights, output.shape)
         if not checked:
             target = self.check_target(target, output.shape, mask=mask, dtype=output.dtype)
         count = self._count(output.shape, mask)
         scale = 1.0 / count if self.reduction == "mean" else 1.0
-        total = self._forward(output, target, mask, scale)
+        total = self._forward(output, target, mask, scale, weights)
         return float(total) * scale
 
     def backward(self):
@@ -95,8 +98,8 @@ class Loss:
     def check_target(self, target, output_shape, mask=None, dtype=None):
         raise NotImplementedError
 
-    def _forward(self, output, target, mask, scale):
-        """Cache what _backward needs and return sum(l) over the kept positions."""
+    def _forward(self, output, target, mask, scale, weights):
+        """Cache what _backward needs and return sum(w l) over the kept positions (w = 1 if weights is None)."""
         raise NotImplementedError
 
     def _backward(self):
@@ -125,13 +128,13 @@ class MeanSquaredError(Loss):
         _check_finite_where_kept(array, mask)
         return _zero_where_dropped(array, mask)
 
-    def _forward(self, output, target, mask, scale):
+    def _forward(self, output, target, mask, scale, weights):
         diff = np.subtract(output, target)  # o - y, kept for backward
         if mask is not None:
             diff *= mask[..., None]  # dropped positions add nothing and get no gradient
-        self._cache = (diff, scale)
-        flat = diff.reshape(-1)
-        return np.dot(flat, flat)
+        weighted = diff if weights is None else diff * weights[..., None]  # w (o - y): dL/do up to 2 / N
+        self._cache = (weighted, scale)
+        return np.dot(weighted.reshape(-1), diff.reshape(-1))
 
     def _backward(self):
         diff, scale = self._cache
@@ -184,30 +187,28 @@ class CrossEntropy(Loss):
                              f"row {index} sums to {row_sums[index]}")
         return array
 
-    def _forward(self, output, target, mask, scale):
+    def _forward(self, output, target, mask, scale, weights):
         probs, log_probs = softmax_and_log_softmax(output)
         if target.ndim == output.ndim:
             picked = np.einsum("...c,...c->...", target, log_probs)  # sum_c y_c log softmax(z)_c
         else:
             picked = np.take_along_axis(log_probs, target[..., None], axis=-1)[..., 0]
+        if weights is not None:
+            picked *= weights
         total = -np.sum(picked, where=mask) if mask is not None else -np.sum(picked)
         # log_probs is not needed after this: backward writes the gradient into its memory
-        self._cache = (probs, target, mask, scale, log_probs)
+        self._cache = (probs, target, mask, scale, log_probs, weights)
         return total
 
     def _backward(self):
-        probs, target, mask, scale, grad = self._cache
+        probs, target, mask, scale, grad, weights = self._cache
         if target.ndim == probs.ndim:
             np.subtract(probs, target, out=grad)
         else:
             np.copyto(grad, probs)
             index = target[..., None]
             np.put_along_axis(grad, index, np.take_along_axis(grad, index, axis=-1) - 1, axis=-1)
-        if mask is not None:
-            grad *= mask[..., None]
-        if scale != 1.0:
-            grad *= scale
-        return grad
+        return _finish_gradient(grad, mask, weights, scale)
 
     def predict(self, output):
         """softmax(z) over the last axis, in the output's dtype."""
@@ -241,7 +242,7 @@ class BinaryCrossEntropy(Loss):
         _check_unit_interval(array)
         return array
 
-    def _forward(self, output, target, mask, scale):
+    def _forward(self, output, target, mask, scale, weights):
         exp_neg_abs = np.abs(output)
         np.negative(exp_neg_abs, out=exp_neg_abs)
         np.exp(exp_neg_abs, out=exp_neg_abs)  # exp(-|z|) in (0, 1]
@@ -250,19 +251,17 @@ class BinaryCrossEntropy(Loss):
         terms += np.log1p(exp_neg_abs)
         if mask is not None:
             terms *= mask[..., None]
+        if weights is not None:
+            terms *= weights[..., None]
         total = terms.sum()
         # terms is not needed after this: backward writes the gradient into its memory
-        self._cache = (sigmoid(output), target, mask, scale, terms)
+        self._cache = (sigmoid(output), target, mask, scale, terms, weights)
         return total
 
     def _backward(self):
-        sigmoid, target, mask, scale, grad = self._cache
+        sigmoid, target, mask, scale, grad, weights = self._cache
         np.subtract(sigmoid, target, out=grad)
-        if mask is not None:
-            grad *= mask[..., None]
-        if scale != 1.0:
-            grad *= scale
-        return grad
+        return _finish_gradient(grad, mask, weights, scale)
 
     def predict(self, output):
         """sigmoid(z) element-wise, in the output's dtype."""
@@ -322,6 +321,30 @@ def _check_mask(mask, output_shape):
         raise ValueError(f"mask must have shape {expected} (the output's shape without its last axis), "
                          f"got {mask.shape}")
     return None if mask.all() else mask
+
+
+def _finish_gradient(grad, mask, weights, scale):
+    """The gradient of every term, in place: zero at dropped positions, times each position's weight, times 1/N."""
+    if mask is not None:
+        grad *= mask[..., None]
+    if weights is not None:
+        grad *= weights[..., None]
+    if scale != 1.0:
+        grad *= scale
+    return grad
+
+
+def _check_weights(weights, output_shape):
+    """None, or one finite weight >= 0 per position (output_shape[:-1]), as an array."""
+    if weights is None:
+        return None
+    array = as_real_array("weights", weights)
+    expected = tuple(output_shape[:-1])
+    if array.shape != expected:
+        raise ValueError(f"weights must have one entry per position, shape {expected}, got {array.shape}")
+    if not np.isfinite(array).all() or (array < 0).any():
+        raise ValueError("weights must be finite and non-negative")
+    return array
 
 
 def _float_array(name, data, dtype):

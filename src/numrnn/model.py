@@ -25,28 +25,32 @@ import math
 import numpy as np
 
 from . import threads
+from .architecture import clone_model, model_config, model_from_config
 from ._validate import check_finite, check_positive_float, check_positive_int
 from .layers import modes
-from .layers.base import LAYERS, Layer
+from .layers.base import Layer
 from .losses import get_loss
-from .metrics import BatchMean
+from .metrics import METRICS, BatchMean, check_metrics
 from .module import as_numpy, check_state_names
 from .optimizers import get_optimizer
 from .sequences import input_mask
-from .shapes import check_chain, output_shape
+from .shapes import check_chain, output_shape, return_sequences_hint
 from .summary import summary_table
+from .weights import position_weights
 from .update import apply_gradients
 
 
 class Sequential:
-    """Sequential(layers, *, loss=None, optimizer=None, clip_norm=None, clip_value=None)."""
+    """Sequential(layers, *, loss=None, optimizer=None, clip_norm=None, clip_value=None, metrics=None)."""
 
-    def __init__(self, layers=None, *, loss=None, optimizer=None, clip_norm=None, clip_value=None):
+    def __init__(self, layers=None, *, loss=None, optimizer=None, clip_norm=None, clip_value=None, metrics=None):
         self.layers = []
         for layer in layers or []:
             self.add(layer)
         self.loss = self.optimizer = self.clip_norm = self.clip_value = None
-        self.compile(loss=loss, optimizer=optimizer, clip_norm=clip_norm, clip_value=clip_value)
+        #: metric names reported beside the loss (numrnn.metrics; a classifier's accuracy always is)
+        self.metrics = []
+        self.compile(loss=loss, optimizer=optimizer, clip_norm=clip_norm, clip_value=clip_value, metrics=metrics)
         #: for character models: the characters in id order (saved with the model)
         self.vocab = None
         #: JSON-able facts an application keeps with the model (saved with it): a task's settings, a scaling
@@ -67,8 +71,11 @@ class Sequential:
         self._params = self._grads = None
         return self
 
-    def compile(self, loss=None, optimizer=None, clip_norm=None, clip_value=None):
-        """Set (or replace) the loss, optimizer and clipping, as Keras's compile does; None keeps the current."""
+    def compile(self, loss=None, optimizer=None, clip_norm=None, clip_value=None, metrics=None):
+        """Set (or replace) the loss, optimizer, clipping and metrics, as Keras's compile does; None keeps the
+        current."""
+        if metrics is not None:
+            self.metrics = check_metrics(metrics)
         if loss is not None:
             self.loss = get_loss(loss)
         if optimizer is not None:
@@ -142,13 +149,14 @@ class Sequential:
     def _sequence_output(self):
         return self._time_major and len(self._symbolic_output_shape()) >= 3
 
-    def _in_output_layout(self, y, mask):
-        """Targets batch-first -> the output's layout (time-major for sequence outputs), and the mask of the
-        positions with a target (see _target_mask) in that layout."""
+    def _in_output_layout(self, y, mask, weights=None):
+        """Targets batch-first -> the output's layout (time-major for sequence outputs), with the mask of the
+        positions with a target (see _target_mask) and their weights in that layout."""
         target_mask = self._target_mask(mask)
         if not self._sequence_output:
-            return y, target_mask
-        return np.swapaxes(y, 0, 1), None if target_mask is None else target_mask.T
+            return y, target_mask, weights
+        return (np.swapaxes(y, 0, 1), None if target_mask is None else target_mask.T,
+                None if weights is None else weights.T)
 
     def _target_mask(self, mask):
         """Which targets are real, batch-first, given the step mask: the real steps for a sequence output, else the
@@ -169,19 +177,22 @@ class Sequential:
         return input_mask(self.layers[0], x, lengths, mask, names)
 
     # -- one training step in two halves -------------------------------------------------------------------------
-    def compute_gradients(self, x, y, lengths=None, mask=None, *, checked=False):
+    def compute_gradients(self, x, y, lengths=None, mask=None, *, sample_weight=None, checked=False):
         """Forward, loss and backward on one batch: every layer's `grads` hold dL/dparam, no weight changes.
         Returns the loss (a float). lengths (batch,) or mask (batch, time) booleans: the real steps (not both);
-        padded positions have no target and take no gradient. checked=True: (x, y, mask) came from check_data and
-        are used as they are."""
+        padded positions have no target and take no gradient. sample_weight: a weight per sample or per position
+        (numrnn.weights). checked=True: (x, y, mask) came from check_data and sample_weight from check_weights,
+        and are used as they are."""
         self._require("loss")
         x, y, mask = self._batch(x, y, lengths, mask, checked)
+        weights = sample_weight if checked else self.check_weights(y, sample_weight)
+        _require_targets(self.target_positions(x, mask=mask))
         # a diverging step overflows on its way: the guard reports it (train_on_batch, apply_gradients), not NumPy
         with threads.for_model(self, x.shape[0]), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             self.train()
             output = self.forward(x, mask=mask)
-            y_layout, loss_mask = self._in_output_layout(y, mask)
-            loss = self.loss.forward(output, y_layout, mask=loss_mask, checked=True)
+            y_layout, loss_mask, weights = self._in_output_layout(y, mask, weights)
+            loss = self.loss.forward(output, y_layout, mask=loss_mask, checked=True, weights=weights)
             self._last = (output, y_layout, loss_mask)
             self.backward(self.loss.backward())
         return float(loss)
@@ -193,48 +204,53 @@ class Sequential:
         self._require("optimizer")
         return apply_gradients(self.params, self.grads, self.optimizer, self.clip_value, self.clip_norm)
 
-    def train_on_batch(self, x, y, lengths=None, mask=None, *, checked=False):
-        """One step of gradient descent on (x, y); returns {"loss", "accuracy" (classifiers), "grad_norm"}.
-        A loss that is not finite raises FloatingPointError before any weight moves (see apply_gradients)."""
+    def train_on_batch(self, x, y, lengths=None, mask=None, *, sample_weight=None, checked=False):
+        """One step of gradient descent on (x, y); returns {"loss", the metrics, "grad_norm"}. A loss that is not
+        finite raises FloatingPointError before any weight moves (see apply_gradients)."""
         self._require("optimizer")
-        loss = self.compute_gradients(x, y, lengths, mask, checked=checked)
+        loss = self.compute_gradients(x, y, lengths, mask, sample_weight=sample_weight, checked=checked)
         if not math.isfinite(loss):
             raise FloatingPointError(f"the loss is {loss}; no step was taken, the weights are those from before it")
         logs = {"loss": loss, **self._metrics(*self._last)}
         logs["grad_norm"] = self.apply_gradients()
         return logs
 
-    def test_on_batch(self, x, y, lengths=None, mask=None, *, checked=False):
-        """Loss (and accuracy) on one batch, without changing anything."""
+    def test_on_batch(self, x, y, lengths=None, mask=None, *, sample_weight=None, checked=False):
+        """The loss and the metrics on one batch, without changing anything."""
         self._require("loss")
         x, y, mask = self._batch(x, y, lengths, mask, checked)
+        weights = sample_weight if checked else self.check_weights(y, sample_weight)
+        _require_targets(self.target_positions(x, mask=mask))
         with threads.for_model(self, x.shape[0]):
             self.eval()
             with self.inference():
                 output = self.forward(x, mask=mask)
-            y_layout, loss_mask = self._in_output_layout(y, mask)
-            logs = {"loss": float(self.loss.forward(output, y_layout, mask=loss_mask, checked=True))}
+            y_layout, loss_mask, weights = self._in_output_layout(y, mask, weights)
+            logs = {"loss": float(self.loss.forward(output, y_layout, mask=loss_mask, checked=True,
+                                                    weights=weights))}
             logs.update(self._metrics(output, y_layout, loss_mask))
         return logs
 
     def _metrics(self, output, y, mask):
-        if not self.loss.is_classification:
-            return {}
-        return {"accuracy": float(self.loss.accuracy(output, y, mask=mask, checked=True))}
+        names = (["accuracy"] if self.loss.is_classification else []) + self.metrics
+        return {name: METRICS.get(name)(self.loss, output, y, mask) for name in dict.fromkeys(names)}
 
     # -- whole datasets --------------------------------------------------------------------------------------------
     def fit(self, X, y, epochs=1, batch_size=32, validation_data=None, shuffle=True, seed=None, lengths=None,
-            callbacks=None, verbose=False, mask=None):
+            callbacks=None, verbose=False, mask=None, *, validation_split=None, sample_weight=None,
+            class_weight=None):
         """Train for `epochs` passes over (X, y) in mini-batches; returns a History. See numrnn.training.fit."""
         from .training import fit
         return fit(self, X, y, epochs=epochs, batch_size=batch_size, validation_data=validation_data,
-                   shuffle=shuffle, seed=seed, lengths=lengths, mask=mask, callbacks=callbacks, verbose=verbose)
+                   shuffle=shuffle, seed=seed, lengths=lengths, mask=mask, callbacks=callbacks, verbose=verbose,
+                   validation_split=validation_split, sample_weight=sample_weight, class_weight=class_weight)
 
-    def evaluate(self, X, y, batch_size=256, lengths=None, mask=None, *, checked=False):
-        """{"loss": ..., "accuracy": ...} over the whole dataset, averaged over every position with a target."""
+    def evaluate(self, X, y, batch_size=256, lengths=None, mask=None, *, sample_weight=None, checked=False):
+        """{"loss": ..., metrics: ...} over the whole dataset, averaged over every position with a target."""
         self._require("loss")
         batch_size = check_positive_int("batch_size", batch_size)
         X, y, mask = self._batch(X, y, lengths, mask, checked)
+        weights = sample_weight if checked else self.check_weights(y, sample_weight)
         mean = self.batch_mean()
         with threads.for_model(self, min(batch_size, X.shape[0])):
             for start in range(0, X.shape[0], batch_size):
@@ -243,7 +259,9 @@ class Sequential:
                 positions = self.target_positions(X[part], mask=part_mask)
                 if positions:  # a batch of empty sequences has no target and weighs nothing
                     with self.streaming():  # every batch from zeros, as predict
-                        mean.add(self.test_on_batch(X[part], y[part], mask=part_mask, checked=True), positions)
+                        logs = self.test_on_batch(X[part], y[part], mask=part_mask, checked=True,
+                                                  sample_weight=None if weights is None else weights[part])
+                        mean.add(logs, positions)
         if not mean.weight:
             raise ValueError("nothing to evaluate: every sequence is empty (its lengths are 0 or its mask all False)")
         return mean.result()
@@ -348,8 +366,15 @@ class Sequential:
             y_checked = self.loss.check_target(y_array, output_shape, mask=self._target_mask(mask), dtype=self.dtype)
         except (ValueError, TypeError) as error:
             message = str(error)
-            raise type(error)(message.replace("y ", f"{names[1]} ", 1) if names[1] != "y" else message) from None
+            message = message.replace("y ", f"{names[1]} ", 1) if names[1] != "y" else message
+            raise type(error)(message + return_sequences_hint(output_shape, y_array.shape)) from None
         return X, y_checked, mask
+
+    def check_weights(self, y, sample_weight=None, class_weight=None, names=("sample_weight", "class_weight")):
+        """Keras's sample_weight and class_weight for checked targets y as one weight per target position
+        (batch-first), or None (numrnn.weights)."""
+        positions = y.shape if self.loss.name == "cross_entropy" and y.dtype.kind in "iu" else y.shape[:-1]
+        return position_weights(self.loss, y, positions, sample_weight, class_weight, names)
 
     # -- inspection, copies and persistence ------------------------------------------------------------------------
     def summary(self, print_fn=print):
@@ -379,41 +404,18 @@ class Sequential:
         return self
 
     def config(self):
-        """The architecture, loss, optimizer, clipping and vocabulary as a JSON-able dict (numrnn.load reads it)."""
-        return {"layers": [{"class": LAYERS.name_of(type(layer)), "config": layer.config()} for layer in self.layers],
-                "loss": None if self.loss is None else self.loss.config(),
-                "optimizer": None if self.optimizer is None else self.optimizer.config(),
-                "clip_norm": self.clip_norm, "clip_value": self.clip_value, "vocab": self.vocab}
+        """The architecture, loss, optimizer, clipping, metrics and vocabulary as a JSON-able dict (numrnn.load
+        reads it; numrnn.architecture)."""
+        return model_config(self)
 
     @classmethod
     def from_config(cls, config):
-        """A new model (fresh weights, fresh optimizer) with the architecture, loss, optimizer, clipping and
-        vocabulary that config() described; layers are built through their registry. ValueError names the layer."""
-        built = []
-        for index, entry in enumerate(config.get("layers", [])):
-            try:
-                layer_class = LAYERS.get(str(entry.get("class")))
-            except ValueError as error:
-                raise ValueError(f"layer {index}: {error}") from None
-            try:
-                built.append(layer_class.from_config(entry["config"]))
-            except (TypeError, ValueError, KeyError) as error:
-                raise ValueError(f"layer {index} ({entry.get('class')}) has an invalid config: {error}") from None
-        model = cls(built, loss=config.get("loss"), optimizer=config.get("optimizer"),
-                    clip_norm=config.get("clip_norm"), clip_value=config.get("clip_value"))
-        model.vocab = config.get("vocab")
-        return model
+        """A new model (fresh weights, fresh optimizer) of what config() described."""
+        return model_from_config(cls, config)
 
     def clone(self):
-        """A new model with the same architecture, weights, loss, clipping, vocabulary and extra, and a fresh
-        optimizer of the same configuration (no state, no carried states)."""
-        copy = Sequential([layer.clone() for layer in self.layers],
-                          loss=None if self.loss is None else self.loss.config(),
-                          optimizer=None if self.optimizer is None else self.optimizer.config(),
-                          clip_norm=self.clip_norm, clip_value=self.clip_value)
-        copy.vocab = None if self.vocab is None else list(self.vocab)
-        copy.extra = dict(self.extra)
-        return copy
+        """The same architecture, weights, loss, clipping, metrics, vocabulary and extra; a fresh optimizer."""
+        return clone_model(self)
 
     def save(self, path, extra=None):
         """Write an .npz: the weights, the architecture as JSON and the optimizer's state, atomically.
@@ -423,3 +425,8 @@ class Sequential:
 
     def __repr__(self):
         return f"Sequential({self.layers!r})"
+
+
+def _require_targets(positions):
+    if positions == 0:
+        raise ValueError("the batch has no target: every sequence is empty (its lengths are 0 or its mask all False)")

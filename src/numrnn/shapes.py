@@ -37,3 +37,16 @@ def check_chain(layers, layer):
     if layer.dtype != layers[0].dtype:
         raise ValueError(f"all layers must share one dtype: layer 0 is {np.dtype(layers[0].dtype).name}, the new "
                          f"layer {np.dtype(layer.dtype).name}")
+
+
+def return_sequences_hint(output_shape, y_shape):
+    """The option a shape mismatch points to: targets that lack exactly the output's time axis (one per sequence
+    beside a sequence output), or have one the output lacks."""
+    output_shape, y_shape = tuple(output_shape), tuple(y_shape)
+    if len(output_shape) >= 3 and y_shape[1:] in (output_shape[2:], output_shape[2:-1]):
+        return (" (the model gives an output at every time step; for one output per sequence, set "
+                "return_sequences=False on its last recurrent layer)")
+    if len(output_shape) == 2 and len(y_shape) >= 3 - (y_shape[2:] == ()) and y_shape[2:] in (output_shape[1:], ()):
+        return (" (the model gives one output per sequence; for an output at every time step, set "
+                "return_sequences=True on its last recurrent layer)")
+    return ""

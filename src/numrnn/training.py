@@ -110,22 +110,29 @@ class FitLoop:
 
 
 def fit(model, X, y, *, epochs=1, batch_size=32, validation_data=None, shuffle=True, seed=None, lengths=None,
-        mask=None, callbacks=None, verbose=False):
+        mask=None, callbacks=None, verbose=False, validation_split=None, sample_weight=None, class_weight=None):
     """Train `model` for `epochs` passes over (X, y) in mini-batches; returns a History.
 
     lengths (N,) or mask (N, time) booleans: the real steps of each sequence (not both; see Sequential.check_data).
     validation_data: (X_val, y_val), (X_val, y_val, lengths_val) or (X_val, y_val, mask_val), evaluated after each
-    epoch; a third entry of two dimensions is a mask.
+    epoch; a third entry of two dimensions is a mask. validation_split: instead, the last fraction of the data
+    (before any shuffling, as Keras's) is held out and evaluated after each epoch.
+    sample_weight, class_weight: Keras's (numrnn.weights): each target position's loss term weighs that much.
     seed: seeds the shuffling (numrnn's generator if None). callbacks: numrnn.callbacks.Callback objects (or any
     object with some of its methods). verbose: print one line per epoch.
     """
     model.check_ready(training=True)
     epochs = check_positive_int("epochs", epochs)
     batch_size = check_positive_int("batch_size", batch_size)
-    data = model.check_data(X, y, lengths, mask)
+    X, y, mask = model.check_data(X, y, lengths, mask)
+    data = (X, y, mask, model.check_weights(y, sample_weight, class_weight))
+    validation = None
+    if validation_split is not None:
+        if validation_data is not None:
+            raise ValueError("give validation_data or validation_split, not both")
+        data, validation = _split(data, validation_split)
     if model.target_positions(data[0], mask=data[2]) == 0:
         raise ValueError("nothing to train on: every sequence is empty (its lengths are 0 or its mask all False)")
-    validation = None
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
             raise TypeError("validation_data must be a tuple (X_val, y_val), (X_val, y_val, lengths_val) or "
@@ -134,7 +141,7 @@ def fit(model, X, y, *, epochs=1, batch_size=32, validation_data=None, shuffle=T
         is_mask = np.ndim(padding) == 2
         validation = model.check_data(X_val, y_val, None if is_mask else padding, padding if is_mask else None,
                                       names=("validation_data[0]", "validation_data[1]", "validation_data[2]",
-                                             "validation_data[2]"))
+                                             "validation_data[2]")) + (None,)
     # a backup is written once every other callback has updated its state for the step
     callbacks = sorted(callbacks or [], key=lambda callback: bool(getattr(callback, "runs_last", False)))
     loop = FitLoop(model, data, validation, epochs=epochs, batch_size=batch_size, shuffle=shuffle, seed=seed,
@@ -152,7 +159,7 @@ def fit(model, X, y, *, epochs=1, batch_size=32, validation_data=None, shuffle=T
 
 
 def _run(loop, verbose):
-    model, callbacks, (X, y, mask) = loop.model, loop.callbacks, loop.data
+    model, callbacks, (X, y, mask, weights) = loop.model, loop.callbacks, loop.data
     started = time.perf_counter() - loop.elapsed
     while loop.epoch < loop.epochs and not model.stop_training:
         if loop.batch == 0:
@@ -167,7 +174,8 @@ def _run(loop, verbose):
                 continue
             call(callbacks, "on_batch_begin", loop.batch, {"size": index.size})
             try:
-                logs = model.train_on_batch(X[index], y[index], mask=batch_mask, checked=True)
+                logs = model.train_on_batch(X[index], y[index], mask=batch_mask, checked=True,
+                                            sample_weight=None if weights is None else weights[index])
             except FloatingPointError as error:
                 call(callbacks, "on_divergence", error)
                 if model.stop_training:
@@ -185,14 +193,28 @@ def _run(loop, verbose):
             return
         epoch_logs = loop.mean.result()
         if loop.validation is not None:
-            X_val, y_val, mask_val = loop.validation
-            val_logs = model.evaluate(X_val, y_val, batch_size=loop.batch_size, mask=mask_val, checked=True)
+            X_val, y_val, mask_val, weights_val = loop.validation
+            val_logs = model.evaluate(X_val, y_val, batch_size=loop.batch_size, mask=mask_val, checked=True,
+                                      sample_weight=weights_val)
             epoch_logs.update({f"val_{key}": value for key, value in val_logs.items()})
         loop.history.append(loop.epoch, epoch_logs)
         loop.epoch, loop.batch, loop.order = loop.epoch + 1, 0, None  # a backup written now resumes at the next
         call(callbacks, "on_epoch_end", loop.epoch - 1, epoch_logs)
         if verbose:
             print(f"epoch {loop.epoch}/{loop.epochs} " + " ".join(f"{k}={v:.6g}" for k, v in epoch_logs.items()))
+
+
+def _split(data, fraction):
+    """(training part, validation part) of checked data: the validation part is the last `fraction` of the rows."""
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction < 1:
+        raise ValueError(f"validation_split must be a number in (0, 1), got {fraction!r}")
+    count = data[0].shape[0]
+    split = int(count * (1 - fraction))
+    if not 0 < split < count:
+        raise ValueError(f"validation_split={fraction} leaves {split} of {count} samples for training and "
+                         f"{count - split} for validation: both need at least one")
+    part = lambda rows: tuple(None if array is None else array[rows] for array in data)  # noqa: E731
+    return part(slice(None, split)), part(slice(split, None))
 
 
 def _fingerprint(model, data, validation, **arguments):

@@ -47,12 +47,9 @@ class RunFolder:
             stream.write("\n")
 
 
-def prepare_run_folder(path, resume=False, overwrite=False, command=None):
-    """Create or check the folder of a new run, or of a run to resume (see the module docstring); returns a
-    RunFolder. A ValueError when the folder holds another run and neither resume nor overwrite is given."""
-    if resume and overwrite:
-        raise ValueError("--resume and --overwrite exclude each other: resume continues the run in the folder, "
-                         "overwrite replaces it")
+def writable_folder(path):
+    """`path` as an absolute folder, created if needed, where a file can be written (checked by writing one), its
+    stale temporaries removed; a ValueError that says why not."""
     path = os.path.abspath(os.fspath(path))
     if os.path.exists(path) and not os.path.isdir(path):
         raise ValueError(f"output folder {path} is a file, not a folder")
@@ -64,6 +61,16 @@ def prepare_run_folder(path, resume=False, overwrite=False, command=None):
     except OSError as error:
         raise ValueError(f"cannot write to output folder {path}: {error.strerror or error}") from None
     clean_stale_temporaries(path)
+    return path
+
+
+def prepare_run_folder(path, resume=False, overwrite=False, command=None):
+    """Create or check the folder of a new run, or of a run to resume (see the module docstring); returns a
+    RunFolder. A ValueError when the folder holds another run and neither resume nor overwrite is given."""
+    if resume and overwrite:
+        raise ValueError("--resume and --overwrite exclude each other: resume continues the run in the folder, "
+                         "overwrite replaces it")
+    path = writable_folder(path)
     present = [name for name in RUN_FILES if os.path.exists(os.path.join(path, name))]
     previous = _read_manifest(path)
     if present and overwrite:

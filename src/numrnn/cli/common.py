@@ -9,13 +9,12 @@ with status 130 or 143 (128 + the signal's number).
 import argparse
 import contextlib
 import math
-import os
 import signal
 import sys
 import threading
 
 from ..apps.durable import Interrupted
-from ..io.atomic import clean_stale_temporaries, temporary_file
+from ..apps.folder import writable_folder
 
 __all__ = ["EXIT_OK", "EXIT_FAILED", "EXIT_USAGE", "EXIT_INTERRUPTED", "UsageError", "ERRORS", "report", "message",
            "prepare_out", "warn", "stop_on_signals", "interrupted", "interrupted_after", "Interrupted", "positive_int",
@@ -95,18 +94,10 @@ def stop_on_signals(stop):
 def prepare_out(folder):
     """Create the output folder if needed and check that a file can be written there, before any training;
     returns its absolute path."""
-    folder = os.path.abspath(folder)
-    if os.path.exists(folder) and not os.path.isdir(folder):
-        raise UsageError(f"output folder {folder} is a file, not a folder")
     try:
-        os.makedirs(folder, exist_ok=True)
-        handle, probe = temporary_file(folder)
-        os.close(handle)
-        os.unlink(probe)
-    except OSError as error:
-        raise UsageError(f"cannot write to output folder {folder}: {error.strerror or error}") from None
-    clean_stale_temporaries(folder)
-    return folder
+        return writable_folder(folder)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
 
 
 def _argument_type(convert, accept, expected):

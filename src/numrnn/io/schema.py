@@ -13,7 +13,7 @@ import numpy as np
 from .format import join_arrays, read_archive
 
 META_KEYS = {"format", "version", "model", "extra", "optimizer_step", "training"}
-MODEL_KEYS = {"layers", "loss", "optimizer", "clip_norm", "clip_value", "vocab"}
+MODEL_KEYS = {"layers", "loss", "optimizer", "clip_norm", "clip_value", "metrics", "vocab"}
 MAX_LAYERS = 1000
 
 
