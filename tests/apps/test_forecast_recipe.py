@@ -177,3 +177,11 @@ def test_a_forecaster_file_that_lies_is_refused_naming_it(run, change, fragment)
     model.extra = {"forecaster": dict(run.extra["forecaster"], **change)}
     with pytest.raises(ValueError, match=r"^runs/x/model.npz: not a usable forecaster: .*" + re.escape(fragment)):
         Forecaster.of(model, source="runs/x/model.npz")
+
+
+def test_refit_trains_a_fresh_network_on_training_and_validation_rows(run):
+    again = train_series(make_series(), dict(FAST, refit=True))
+    assert again.metrics["best_epoch"] == run.metrics["best_epoch"]
+    assert again.extra["forecaster"]["intervals"] == run.extra["forecaster"]["intervals"]  # from the first fit
+    weights, refitted = run.model.state_dict(), again.model.state_dict()
+    assert any(not np.array_equal(weights[name], refitted[name]) for name in weights)

@@ -89,7 +89,7 @@ def test_backtest_writes_every_date_and_prints_the_table(trained, tmp_path, caps
     assert list(frame.columns) == ["date", "actual", "forecast", "horizon"] and set(frame["horizon"]) == {1, 2, 3}
 
 
-def test_evaluate_a_forecaster_on_the_rows_it_never_saw(trained, capsys):
+def test_evaluate_a_forecaster_on_the_rows_it_never_saw(trained, capsys, tmp_path):
     model, data, out = trained
     status, text, _ = run(capsys, "evaluate", model, "--data", data)
     assert status == 0 and text.startswith("evaluated: 2010-03-01 .. 2011-10-01 (20 values)")
@@ -97,6 +97,11 @@ def test_evaluate_a_forecaster_on_the_rows_it_never_saw(trained, capsys):
     assert numbers and numbers[0] in out  # the same table as training's
     status, text, _ = run(capsys, "evaluate", model, "--data", data, "--from", "2011-01", "--json")
     assert status == 0 and json.loads(text)["values"] == 10
+    seen = tmp_path / "seen.csv"
+    lines = data.read_text().splitlines()  # newest first: drop the 20 newest rows, the test tail
+    seen.write_text("\n".join([lines[0]] + lines[21:]) + "\n")
+    assert_usage_error(run(capsys, "evaluate", model, "--data", seen),
+                       "saw every row of this file up to 2010-02-01 in training", "--from DATE")
 
 
 def test_predict_reads_the_forecasters_columns_and_refuses_raw_windows(trained, tmp_path, capsys):

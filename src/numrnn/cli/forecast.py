@@ -152,14 +152,26 @@ def evaluate(args):
     if getattr(args, "start", None) is not None:
         index = series.position(args.start)
     else:
-        index, known = forecaster.first_origin() + 1, forecaster.config.get("test_from")
-        if known is not None:
-            try:
-                index = series.position(known)
-            except ValueError:  # the file ends before the rows the model never saw
-                pass
+        index = _after_seen(forecaster, series, args.model)
     _print_table(forecast.compare(forecaster, series, index), args.json, "evaluated")
     return EXIT_OK
+
+
+def _after_seen(forecaster, series, model_path):
+    """The first row after the last one the forecaster saw in training or in choosing its epochs."""
+    seen = forecaster.config.get("seen_until")
+    if not isinstance(seen, str):  # a model from before seen_until was kept
+        return forecaster.first_origin() + 1
+    try:
+        index = series.position(seen)
+    except ValueError:  # the file ends with rows it saw
+        index = len(series)
+    else:
+        index += int(series.label(index) == seen)
+    if index >= len(series):
+        raise UsageError(f"{model_path} saw every row of this file up to {seen} in training; evaluate needs rows "
+                         f"after that, or --from DATE for rows it saw (not an honest test)")
+    return index
 
 
 def _print_table(table, as_json, title):

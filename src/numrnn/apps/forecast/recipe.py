@@ -135,7 +135,7 @@ def train_series(series, overrides=None, callbacks=(), checkpoints=None, run_id=
     config = {"version": 2, "target": series.target, "features": list(series.features), "date": series.date_column,
               "freq": series.freq, "season": season, "calendar": bool(season), "cell": settings["cell"],
               "window": window, "horizon": K, "transform": transform.config(), "rows": len(series),
-              "test_from": series.label(n_seen) if n_test else None}
+              "test_from": series.label(n_seen) if n_test else None, "seen_until": series.label(n_seen - 1)}
     forecaster = Forecaster(None, config)
     first = forecaster.first_origin()
     if not np.all(np.isfinite(transform.scaled(series.values)[first - window + 1:])):
@@ -168,21 +168,12 @@ def train_series(series, overrides=None, callbacks=(), checkpoints=None, run_id=
                  checkpoints=checkpoints, run={"id": run_id, "fingerprint": fingerprint}, extra=extra)
     best_epoch = (stopper.best_epoch or 0) + 1
     forecaster.model = model
-    origins = spread(np.arange(n_train - 1, n_seen - 1))
-    ahead = origins[:, None] + np.arange(1, steps + 1)[None, :]
-    actual = np.where(ahead < n_seen, series.y[np.minimum(ahead, n_seen - 1)], np.nan)
-    with np.errstate(all="ignore"):  # a diverged model may overflow
-        errors = actual - forecaster.paths(series, origins, steps)
+    errors = validation_errors(forecaster, series, n_train, n_seen, steps)
     config["intervals"] = {"probabilities": list(PROBABILITIES), "quantiles": error_quantiles(errors)}
     validation_rmse = float(np.sqrt(np.nanmean(errors[:, 0] ** 2)))
     if settings["refit"] and not fitted.diverged:
-        seed_numrnn(settings["seed"])
-        model = build(settings, forecaster.framing.inputs_size(columns))
-        rates = plateau.rates
-        both = examples(np.arange(first, n_seen - K))
-        model.fit(*both, epochs=best_epoch, batch_size=settings["batch_size"], seed=settings["seed"],
-                  callbacks=[LearningRateScheduler(lambda epoch, lr: rates[epoch]), *callbacks])
-        forecaster.model = model
+        model = forecaster.model = refit(settings, forecaster.framing.inputs_size(columns),
+                                         examples(np.arange(first, n_seen - K)), best_epoch, plateau.rates, callbacks)
     seconds = time.perf_counter() - start
     model.extra = {"forecaster": config}
     with np.errstate(all="ignore"):
@@ -202,3 +193,21 @@ def train_series(series, overrides=None, callbacks=(), checkpoints=None, run_id=
                diverged=fitted.diverged, best_epoch=fitted.best_epoch)
 
 
+def validation_errors(forecaster, series, n_train, n_seen, steps):
+    """actual - forecast (origins, steps) of 1 .. steps-step forecasts from the validation part's origins (at most
+    300), NaN where the actual value lies beyond it: the errors the intervals are made of."""
+    origins = spread(np.arange(n_train - 1, n_seen - 1))
+    ahead = origins[:, None] + np.arange(1, steps + 1)[None, :]
+    actual = np.where(ahead < n_seen, series.y[np.minimum(ahead, n_seen - 1)], np.nan)
+    with np.errstate(all="ignore"):  # a diverged model may overflow
+        return actual - forecaster.paths(series, origins, steps)
+
+
+def refit(settings, inputs, examples, epochs, rates, callbacks=()):
+    """A fresh network (the same seed, so the same initial weights) trained on training + validation examples
+    for the epochs early stopping chose, each at the learning rate that epoch had."""
+    seed_numrnn(settings["seed"])
+    model = build(settings, inputs)
+    model.fit(*examples, epochs=epochs, batch_size=settings["batch_size"], seed=settings["seed"],
+              callbacks=[LearningRateScheduler(lambda epoch, lr: rates[epoch]), *callbacks])
+    return model
