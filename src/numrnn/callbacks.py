@@ -12,7 +12,7 @@
 
 Subclass Callback and override what you need (any object with some of these methods works too). A callback ends
 training by setting model.stop_training = True; fit stops after the current batch. Here: ModelCheckpoint,
-BackupAndRestore, EarlyStopping, TerminateOnNaN, LearningRateScheduler.
+BackupAndRestore, EarlyStopping, TerminateOnNaN, LearningRateScheduler, ReduceLROnPlateau.
 """
 import math
 import os
@@ -24,7 +24,7 @@ from .io.schema import restore_checkpoint
 from .schedules import Schedule
 
 __all__ = ["Callback", "ModelCheckpoint", "BackupAndRestore", "EarlyStopping", "TerminateOnNaN",
-           "LearningRateScheduler", "call"]
+           "LearningRateScheduler", "ReduceLROnPlateau", "call"]
 
 
 class Callback:
@@ -281,6 +281,42 @@ class LearningRateScheduler(Callback):
 
     def load_state_dict(self, state):
         self.base_lr = state["base_lr"]
+
+
+class ReduceLROnPlateau(_Monitor):
+    """Multiply the learning rate by `factor` when `monitor` has not improved by more than min_delta for
+    `patience` epochs, never below min_lr (Keras's ReduceLROnPlateau); `rates` keeps the rate each epoch began
+    with, so a later fit can replay them."""
+
+    def __init__(self, monitor="val_loss", factor=0.1, patience=10, min_delta=0.0, min_lr=0.0, mode="auto"):
+        super().__init__(monitor, mode, min_delta)
+        if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not 0 < factor < 1:
+            raise ValueError(f"factor must lie between 0 and 1, got {factor!r}")
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
+            raise ValueError(f"patience must be a non-negative integer, got {patience!r}")
+        self.factor, self.patience, self.min_lr = float(factor), patience, float(min_lr)
+        self.wait, self.rates = 0, []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.rates.append(float(self.model.optimizer.lr))
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = self.value(logs)
+        if value is None:
+            return
+        if self.improved(value):
+            self.best, self.wait = value, 0
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.model.optimizer.lr = max(self.min_lr, self.model.optimizer.lr * self.factor)
+            self.wait = 0
+
+    def state_dict(self):
+        return {"best": self.best, "wait": self.wait, "rates": list(self.rates)}
+
+    def load_state_dict(self, state):
+        self.best, self.wait, self.rates = state["best"], state["wait"], list(state["rates"])
 
 
 def call(callbacks, method, *args):

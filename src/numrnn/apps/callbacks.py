@@ -17,7 +17,7 @@ import numpy as np
 from ..callbacks import Callback
 from .runs import jsonable
 
-__all__ = ["StepGradientRecorder", "ParameterPath", "BestModel", "RunState", "ReduceLROnPlateau"]
+__all__ = ["StepGradientRecorder", "ParameterPath", "BestModel", "RunState"]
 
 
 class StepGradientRecorder(Callback):
@@ -166,35 +166,3 @@ class RunState(Callback):
 
     def save(self):
         self.checkpoints.save(self.model, self.loop.state_dict(), self.extra)
-
-
-class ReduceLROnPlateau(Callback):
-    """Multiply the learning rate by `factor` when `monitor` has not improved for `patience` epochs (Keras's
-    ReduceLROnPlateau, mode "min"); `rates` keeps the rate each epoch began with, so a later fit can replay it."""
-
-    def __init__(self, monitor="val_loss", factor=0.5, patience=5, min_lr=0.0):
-        if not 0 < factor < 1:
-            raise ValueError(f"factor must lie between 0 and 1, got {factor!r}")
-        self.monitor, self.factor, self.patience, self.min_lr = monitor, float(factor), int(patience), float(min_lr)
-        self.best, self.wait, self.rates = None, 0, []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.rates.append(float(self.model.optimizer.lr))
-
-    def on_epoch_end(self, epoch, logs=None):
-        value = (logs or {}).get(self.monitor)
-        if value is None or not np.isfinite(value):
-            return
-        if self.best is None or value < self.best:
-            self.best, self.wait = float(value), 0
-            return
-        self.wait += 1
-        if self.wait >= self.patience:
-            self.model.optimizer.lr = max(self.min_lr, self.model.optimizer.lr * self.factor)
-            self.wait = 0
-
-    def state_dict(self):
-        return {"best": self.best, "wait": self.wait, "rates": list(self.rates)}
-
-    def load_state_dict(self, state):
-        self.best, self.wait, self.rates = state["best"], state["wait"], list(state["rates"])

@@ -30,7 +30,7 @@ from ...layers import GRU, LSTM, RNN, Dense
 from ...model import Sequential
 from ...optimizers import get_optimizer
 from ...random import seed as seed_numrnn
-from ..callbacks import ReduceLROnPlateau
+from ...callbacks import ReduceLROnPlateau
 from ..durable import digest
 from ..runs import Run, jsonable
 from ..tasks.base import fit
@@ -159,7 +159,7 @@ def train_series(series, overrides=None, callbacks=(), checkpoints=None, run_id=
     seed_numrnn(settings["seed"])
     model = build(settings, forecaster.framing.inputs_size(columns))
     model.extra = {"forecaster": config}
-    plateau = ReduceLROnPlateau(patience=settings["lr_patience"])
+    plateau = ReduceLROnPlateau(factor=0.5, patience=settings["lr_patience"])
     stopper = EarlyStopping(patience=settings["patience"], restore_best_weights=True)
     start = time.perf_counter()
     fingerprint = {**jsonable(settings), "data": digest(*train_set, *validation_set)}
