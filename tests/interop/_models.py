@@ -9,11 +9,16 @@ KINDS = ("RNN", "LSTM", "GRU")
 NONLINEARITIES = ("tanh", "relu", "sigmoid", "linear")
 
 
-def recurrent_layer(rng, kind, input_size, hidden, return_sequences, dtype):
+def recurrent_layer(rng, kind, input_size, hidden, return_sequences, dtype, reset_after=(True,)):
     """One recurrent layer of a random form: fast (stacked, one or two ways), Recurrent(cell), or Bidirectional of
-    either (a fast layer of one or two stacked layers). Returns (layer, output features)."""
+    either (a fast layer of one or two stacked layers). A GRU's reset_after is drawn from `reset_after`. Returns
+    (layer, output features)."""
     bias = bool(rng.integers(2))
     options = {"nonlinearity": str(rng.choice(NONLINEARITIES))} if kind == "RNN" else {}
+    if kind == "GRU" and len(reset_after) > 1:  # one form: nothing drawn, so the seeds of one form keep their models
+        options["reset_after"] = bool(rng.choice(reset_after))
+    elif kind == "GRU":
+        options["reset_after"] = reset_after[0]
     form = str(rng.choice(["fast", "cell", "bidirectional cell", "bidirectional fast"]))
     if form == "fast":
         num_layers, bidirectional = int(rng.integers(1, 3)), bool(rng.integers(2))
@@ -29,9 +34,10 @@ def recurrent_layer(rng, kind, input_size, hidden, return_sequences, dtype):
     return numrnn.Bidirectional(inner), 2 * hidden
 
 
-def random_model(rng, dtype="float32", kinds=KINDS):
-    """A Sequential: ids (Embedding or OneHot) or float sequences in, one or two recurrent layers, maybe Dropout,
-    Dense and an Activation, a random loss. Returns (model, vocabulary or None, input features or None)."""
+def random_model(rng, dtype="float32", kinds=KINDS, reset_after=(True,)):
+    """A Sequential: ids (Embedding or OneHot) or float sequences in, one or two recurrent layers (a GRU's
+    reset_after drawn from `reset_after`), maybe Dropout, Dense and an Activation, a random loss. Returns (model,
+    vocabulary or None, input features or None)."""
     layers, vocabulary, features = [], None, None
     start = rng.integers(3)
     if start == 0:
@@ -48,7 +54,8 @@ def random_model(rng, dtype="float32", kinds=KINDS):
         last = index == count - 1
         kind = str(rng.choice(kinds))
         layer, size = recurrent_layer(rng, kind, size, int(rng.integers(1, 6)),
-                                      return_sequences=not last or bool(rng.integers(2)), dtype=dtype)
+                                      return_sequences=not last or bool(rng.integers(2)), dtype=dtype,
+                                      reset_after=reset_after)
         layers.append(layer)
         if rng.integers(2):
             layers.append(numrnn.Dropout(0.5, dtype=dtype))
@@ -72,6 +79,17 @@ def random_input(rng, model, vocabulary, features, batch=None, steps=None):
     lengths = rng.integers(1, steps + 1, batch)
     lengths[rng.integers(batch)] = steps
     return x, lengths
+
+
+def gru_forms(model):
+    """The GRU layers and cells of a model, wherever they sit (inside Recurrent or Bidirectional too)."""
+    found = []
+    for layer in model.layers:
+        inner = getattr(layer, "forward_layer", layer)
+        inner = getattr(inner, "cell", inner)
+        if type(inner).__name__ in ("GRU", "GRUCell"):
+            found.append(inner)
+    return found
 
 
 def relative_difference(actual, expected):

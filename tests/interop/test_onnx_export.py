@@ -8,7 +8,7 @@ import pytest
 
 import numrnn
 
-from ._models import random_input, random_model, relative_difference
+from ._models import gru_forms, random_input, random_model, relative_difference
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
@@ -39,6 +39,23 @@ def test_onnxruntime_gives_predict_on_random_models_and_lengths(tmp_path, seed):
         actual = run(path, x, lengths)
         assert actual.shape == expected.shape
         assert relative_difference(actual, expected) < 1e-5, (seed, model)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_gru_with_the_reset_gate_before_the_product_runs_in_onnxruntime(tmp_path, seed):
+    """GRU(reset_after=False), Recurrent(GRUCell(reset_after=False)) and Bidirectional of them: linear_before_reset=0
+    (both forms drawn, so a model may stack one of each)."""
+    rng = np.random.default_rng(5000 + seed)
+    model, vocabulary, features = random_model(rng, kinds=("GRU",), reset_after=(False, True))
+    path = tmp_path / "model.onnx"
+    proto = export(model, path)
+    flags = [attribute.i for node in proto.graph.node if node.op_type == "GRU" for attribute in node.attribute
+             if attribute.name == "linear_before_reset"]
+    assert sorted(set(flags)) == sorted({int(g.reset_after) for g in gru_forms(model)})
+    for use_lengths in (False, True, True):
+        x, lengths = random_input(rng, model, vocabulary, features)
+        lengths = lengths if use_lengths else None
+        assert relative_difference(run(path, x, lengths), model.predict(x, lengths=lengths)) < 1e-5, (seed, model)
 
 
 def test_one_file_runs_any_batch_size_and_length(tmp_path):
@@ -86,22 +103,24 @@ def test_dense_only_model_exports_without_time_axis(tmp_path):
 
 
 FLOAT64_FORMS = {
-    "fast": lambda kind: getattr(numrnn, kind)(3, 4, num_layers=2, bidirectional=True, dtype="float64"),
-    "cell": lambda kind: numrnn.Recurrent(getattr(numrnn.cells, kind + "Cell")(3, 4, dtype="float64")),
-    "bidirectional cell": lambda kind: numrnn.Bidirectional(
-        numrnn.Recurrent(getattr(numrnn.cells, kind + "Cell")(3, 4, dtype="float64"))),
-    "bidirectional stack": lambda kind: numrnn.Bidirectional(getattr(numrnn, kind)(3, 4, num_layers=2,
-                                                                                   dtype="float64")),
+    "fast": lambda kind, **o: getattr(numrnn, kind)(3, 4, num_layers=2, bidirectional=True, dtype="float64", **o),
+    "cell": lambda kind, **o: numrnn.Recurrent(getattr(numrnn.cells, kind + "Cell")(3, 4, dtype="float64", **o)),
+    "bidirectional cell": lambda kind, **o: numrnn.Bidirectional(
+        numrnn.Recurrent(getattr(numrnn.cells, kind + "Cell")(3, 4, dtype="float64", **o))),
+    "bidirectional stack": lambda kind, **o: numrnn.Bidirectional(getattr(numrnn, kind)(3, 4, num_layers=2,
+                                                                                        dtype="float64", **o)),
 }
 
 
 @pytest.mark.parametrize("form", FLOAT64_FORMS)
-@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU", "GRU reset before"])
 def test_float64_graph_matches_onnx_reference_evaluator(tmp_path, kind, form):
     """onnxruntime has no double RNN, LSTM or GRU kernels, so float64 graphs run in onnx's reference evaluator. It
-    ignores sequence_lens and fails on some forms (no bias, Relu, OneHot), so: full-length batches of these forms."""
+    ignores sequence_lens and fails on some forms (no bias, Relu, OneHot), so: full-length batches of these forms.
+    "GRU reset before": reset_after=False (linear_before_reset=0)."""
     from onnx.reference import ReferenceEvaluator
-    layer = FLOAT64_FORMS[form](kind)
+    options = {"reset_after": False} if kind == "GRU reset before" else {}
+    layer = FLOAT64_FORMS[form](kind.split()[0], **options)
     size = layer.output_shape((None, None, 3))[-1]
     model = numrnn.Sequential([numrnn.Embedding(6, 3, dtype="float64"), layer,
                                numrnn.Dense(size, 2, dtype="float64")], loss="cross_entropy")

@@ -243,7 +243,8 @@ def _recurrent(group, dtype, has_lengths):
         raise ValueError("the graph has a lengths input that not every RNN, LSTM or GRU operator takes; numrnn "
                          "gives the lengths to every recurrent layer")
     cls = {"RNN": RNN, "LSTM": LSTM, "GRU": GRU}[first.kind]
-    options = {"nonlinearity": first.nonlinearity} if first.kind == "RNN" else {}
+    options = {"nonlinearity": first.nonlinearity} if first.kind == "RNN" else \
+        {"reset_after": first.reset_after} if first.kind == "GRU" else {}
     bias = first.directions[0][2] is not None
     layer = cls(first.directions[0][0].shape[1], first.hidden_size, num_layers=len(group), bias=bias,
                 bidirectional=len(first.directions) == 2, return_sequences=last.return_sequences, dtype=dtype,

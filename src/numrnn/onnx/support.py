@@ -28,11 +28,12 @@ _INFERENCE_ONLY = {"stateful": None, "bptt_truncate": None, "dropout": None, "re
 OPTIONS = {
     RNN: {**_INFERENCE_ONLY, "nonlinearity": tuple(layout.RNN_ACTIVATIONS)},
     LSTM: dict(_INFERENCE_ONLY),
-    GRU: {**_INFERENCE_ONLY, "reset_after": (True,)},  # reset_after=False: add False once GRU has it (layout.py)
+    GRU: {**_INFERENCE_ONLY, "reset_after": tuple(layout.GRU_RESET_AFTER)},
     RNNCell: {"input_size": None, "hidden_size": None, "bias": None, "dtype": None,
               "nonlinearity": tuple(layout.RNN_ACTIVATIONS)},
     LSTMCell: {"input_size": None, "hidden_size": None, "bias": None, "dtype": None},
-    GRUCell: {"input_size": None, "hidden_size": None, "bias": None, "dtype": None, "reset_after": (True,)},
+    GRUCell: {"input_size": None, "hidden_size": None, "bias": None, "dtype": None,
+              "reset_after": tuple(layout.GRU_RESET_AFTER)},
     Recurrent: {"cell": None, "return_sequences": None, "stateful": None, "bptt_truncate": None},
     Bidirectional: {"layer": None},
 }
