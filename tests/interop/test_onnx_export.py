@@ -58,6 +58,24 @@ def test_gru_with_the_reset_gate_before_the_product_runs_in_onnxruntime(tmp_path
         assert relative_difference(run(path, x, lengths), model.predict(x, lengths=lengths)) < 1e-5, (seed, model)
 
 
+@pytest.mark.parametrize("seed", range(30))
+def test_empty_sequences_give_predict_in_onnxruntime(tmp_path, seed):
+    """A length of 0: numrnn outputs zeros from the recurrent layers and keeps the initial state (zeros in predict);
+    onnxruntime's RNN, LSTM and GRU write zeros to Y and Y_h for sequence_lens 0, and ReverseSequence leaves such a
+    sequence as it is, so the graph's output is predict's (a whole batch of empty sequences too)."""
+    rng = np.random.default_rng(7000 + seed)
+    model, vocabulary, features = random_model(rng, reset_after=(True, False))
+    path = tmp_path / "model.onnx"
+    export(model, path)
+    for everything_empty in (False, False, True):
+        x, lengths = random_input(rng, model, vocabulary, features)
+        lengths[rng.integers(len(lengths))] = 0
+        if everything_empty:
+            lengths[:] = 0
+        expected = model.predict(x, lengths=lengths)
+        assert relative_difference(run(path, x, lengths), expected) < 1e-5, (seed, model)
+
+
 def test_one_file_runs_any_batch_size_and_length(tmp_path):
     model = numrnn.Sequential([numrnn.Embedding(5, 3), numrnn.GRU(3, 4, bidirectional=True), numrnn.Dense(8, 2)],
                               loss="cross_entropy")

@@ -4,7 +4,7 @@ The graph computes model.predict(x, lengths=lengths):
 
     x        (batch, time) int64 ids (Embedding, OneHot first), (batch, time, features) (a recurrent layer
              first) or (batch, features) (Dense first), in the model's dtype; batch and time are dynamic
-    lengths  (batch,) int64, each sequence's valid steps in [1, time] (lengths_input=True and a recurrent layer)
+    lengths  (batch,) int64, each sequence's valid steps in [0, time] (lengths_input=True and a recurrent layer)
     y        batch-first, through the loss's predict: Softmax for cross_entropy, Sigmoid for binary cross-entropy,
              the raw output for mse or no loss
 
@@ -19,7 +19,9 @@ Inside, as in numrnn, a batch of sequences runs time-major (T, B, F): one Transp
                      operator one way, else the backward stack between two time reversals, concatenated
 
 `lengths` feeds every operator's sequence_lens: past a sequence's end ONNX freezes its state and writes zeros, and
-the reverse direction starts at each sequence's last valid step, exactly numrnn's rules (numrnn.sequences).
+the reverse direction starts at each sequence's last valid step, exactly numrnn's rules (numrnn.sequences). An
+empty sequence (length 0) gives zero outputs and a zero final state, as numrnn's does from the zero initial state
+(onnxruntime writes zeros to Y_h for sequence_lens 0 whatever initial_h holds; these graphs have no initial_h).
 What ONNX cannot say is refused before anything is written: a ValueError names the layer, its class and why.
 """
 import json
