@@ -10,8 +10,9 @@ Sequential's state_dict names are numrnn's ("0.weight", "1.weight_ih_l0", "1.wei
     RNN (tanh, relu), LSTM, GRU          RNN, LSTM, GRU: torch's own (cuDNN where there is one), batch_first=True;
                                          lengths go through pack_padded_sequence
     RNN (sigmoid, linear), Recurrent,    Loop: torch's cell equations, one step at a time, with numrnn's rules for
-    Bidirectional                        lengths (past its end a sequence's state is frozen, its outputs zero; the
-                                         backward direction runs on each sequence reversed within its length)
+    Bidirectional, GRU(reset_after=      lengths (past its end a sequence's state is frozen, its outputs zero; the
+    False)                               backward direction runs on each sequence reversed within its length);
+                                         reset_after=False is numrnn's GRUCell step, which torch has no layer for
 """
 import torch
 from torch import nn
@@ -63,16 +64,21 @@ class _Packed:
     takes_lengths = True
 
     def forward(self, x, lengths=None):
+        final, empty = None, None
         if lengths is None:
             output, state = super().forward(x)
-        else:
-            packed = pack_padded_sequence(x, lengths.cpu().long(), batch_first=True, enforce_sorted=False)
+        else:  # torch packs no empty sequence: run it one step, then zero its outputs and final state (numrnn's)
+            lengths = lengths.cpu().long()
+            empty = lengths == 0
+            packed = pack_padded_sequence(x, lengths.clamp(min=1), batch_first=True, enforce_sorted=False)
             output, state = super().forward(packed)
             output, _ = pad_packed_sequence(output, batch_first=True, total_length=x.shape[1])
         if self.return_sequences:
-            return output
+            return output if empty is None or not empty.any() else output.masked_fill(empty[:, None, None].to(
+                output.device), 0)
         final = state[0] if isinstance(state, tuple) else state  # LSTM: (h_n, c_n)
-        return torch.cat(list(final[-(2 if self.bidirectional else 1):]), dim=-1)
+        final = torch.cat(list(final[-(2 if self.bidirectional else 1):]), dim=-1)
+        return final if empty is None or not empty.any() else final.masked_fill(empty[:, None].to(final.device), 0)
 
 
 class RNN(_Packed, nn.RNN):
@@ -104,9 +110,19 @@ def reverse_within(sequence, lengths):
     return sequence[index, torch.arange(batch, device=sequence.device)[None, :]]
 
 
-def step(kind, nonlinearity, x, state, weight_ih, weight_hh, bias_ih, bias_hh):
-    """One step of torch's cells (numrnn.cells' equations); state (h,) or (h, c); returns the new state."""
+def step(kind, nonlinearity, reset_after, x, state, weight_ih, weight_hh, bias_ih, bias_hh):
+    """One step of torch's cells (numrnn.cells' equations); state (h,) or (h, c); returns the new state. A GRU with
+    reset_after=False (numrnn's, Keras's reset_after=False) resets h before the product by W_hn."""
     gi = x @ weight_ih.T + (0 if bias_ih is None else bias_ih)
+    if kind == "GRU" and not reset_after:  # n = tanh(W_in x + b_in + W_hn (r * h) + b_hn)
+        size = state[0].shape[1]
+        gh = state[0] @ weight_hh[:2 * size].T + (0 if bias_hh is None else bias_hh[:2 * size])
+        r_i, z_i, n_i = gi.chunk(3, dim=1)
+        r_h, z_h = gh.chunk(2, dim=1)
+        r, z = torch.sigmoid(r_i + r_h), torch.sigmoid(z_i + z_h)
+        n_h = (r * state[0]) @ weight_hh[2 * size:].T + (0 if bias_hh is None else bias_hh[2 * size:])
+        n = torch.tanh(n_i + n_h)
+        return ((1 - z) * n + z * state[0],)
     gh = state[0] @ weight_hh.T + (0 if bias_hh is None else bias_hh)
     if kind == "RNN":
         return (ACTIVATIONS[nonlinearity](gi + gh),)
@@ -133,9 +149,11 @@ class Loop(nn.Module):
     takes_lengths = True
 
     def __init__(self, kind, input_size, hidden_size, *, num_layers=1, bidirectional=False, outer=1, stacked=True,
-                 bias=True, nonlinearity="tanh", dropout=0.0, return_sequences=True, dtype=torch.float32):
+                 bias=True, nonlinearity="tanh", reset_after=True, dropout=0.0, return_sequences=True,
+                 dtype=torch.float32):
         super().__init__()
         self.kind, self.hidden_size, self.num_layers, self.nonlinearity = kind, hidden_size, num_layers, nonlinearity
+        self.reset_after = reset_after
         self.inner = ("", "_reverse")[: 2 if bidirectional else 1]
         self.outer = ("", "_reverse")[:outer]
         self.stacked, self.dropout, self.return_sequences = stacked, dropout, return_sequences
@@ -190,7 +208,7 @@ class Loop(nn.Module):
         state = (zeros, zeros) if self.kind == "LSTM" else (zeros,)
         outputs = []
         for t in range(inputs.shape[0]):
-            new = step(self.kind, self.nonlinearity, inputs[t], state, *weights)
+            new = step(self.kind, self.nonlinearity, self.reset_after, inputs[t], state, *weights)
             if mask is None:
                 state = new
                 outputs.append(new[0])

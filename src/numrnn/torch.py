@@ -9,7 +9,8 @@ torch's optimizers) on numrnn's architectures.
 Layouts: none to convert. numrnn keeps torch's names, shapes and gate orders (weight_ih_l0 (G*H, in), LSTM i, f, g,
 o, GRU r, z, n), and the module's state_dict names are the numrnn model's ("1.weight_ih_l0"), so weights cross
 as they are, in the model's dtype: a float64 round trip gives the same bits. numrnn's layers map to torch's own
-RNN/LSTM/GRU where torch has them, else to a loop of torch's cell equations (numrnn._torch_modules says which).
+RNN/LSTM/GRU where torch has them, else to a loop of torch's cell equations (numrnn._torch_modules says which):
+a GRU with reset_after=False too, which torch's GRU cannot compute (it resets after the recurrent product only).
 to_torch's module returns raw outputs (logits): train it with torch's loss on them; numrnn's loss comes back with
 from_torch through the config. Training in torch runs full backpropagation through time (bptt_truncate and stateful
 are numrnn's training options) and draws its own dropout masks.
@@ -84,20 +85,20 @@ def _module(index, layer, dtype, tm):
     unknown = set(source.config()) - _KNOWN[type(source).__name__]
     if unknown:
         raise refuse(f"its options {sorted(unknown)} have no torch form in numrnn.torch yet")
-    if not getattr(source, "reset_after", True):
-        raise refuse("reset_after=False: torch's GRU applies the reset gate after the recurrent product only")
     kind_name = type(source).__name__.replace("Cell", "")
     nonlinearity = getattr(source, "nonlinearity", "tanh")
+    reset_after = getattr(source, "reset_after", True)  # False: torch's GRU has no such form; the Loop has
     stacked = type(inner) is not Recurrent
     options = {"num_layers": inner.num_layers, "bidirectional": inner.bidirectional, "dropout": inner.dropout} \
         if stacked else {}
-    if outer == 1 and stacked and nonlinearity in ("tanh", "relu"):  # torch's own layer, packed sequences
+    if outer == 1 and stacked and nonlinearity in ("tanh", "relu") and reset_after:  # torch's own, packed
         own = {"RNN": tm.RNN, "LSTM": tm.LSTM, "GRU": tm.GRU}[kind_name]
         extra = {"nonlinearity": nonlinearity} if kind_name == "RNN" else {}
         return own(inner.input_size, inner.hidden_size, bias=inner.bias, return_sequences=inner.return_sequences,
                    dtype=dtype, **options, **extra)
     return tm.Loop(kind_name, source.input_size, source.hidden_size, outer=outer, stacked=stacked, bias=source.bias,
-                   nonlinearity=nonlinearity, return_sequences=layer.return_sequences, dtype=dtype, **options)
+                   nonlinearity=nonlinearity, reset_after=reset_after, return_sequences=layer.return_sequences,
+                   dtype=dtype, **options)
 
 
 def from_torch(module, config=None):

@@ -9,7 +9,7 @@ KINDS = ("RNN", "LSTM", "GRU")
 NONLINEARITIES = ("tanh", "relu", "sigmoid", "linear")
 
 
-def recurrent_layer(rng, kind, input_size, hidden, return_sequences, dtype, reset_after=(True,)):
+def recurrent_layer(rng, kind, input_size, hidden, return_sequences, dtype, reset_after=(True, False)):
     """One recurrent layer of a random form: fast (stacked, one or two ways), Recurrent(cell), or Bidirectional of
     either (a fast layer of one or two stacked layers). A GRU's reset_after is drawn from `reset_after`. Returns
     (layer, output features)."""
@@ -34,7 +34,7 @@ def recurrent_layer(rng, kind, input_size, hidden, return_sequences, dtype, rese
     return numrnn.Bidirectional(inner), 2 * hidden
 
 
-def random_model(rng, dtype="float32", kinds=KINDS, reset_after=(True,)):
+def random_model(rng, dtype="float32", kinds=KINDS, reset_after=(True, False)):
     """A Sequential: ids (Embedding or OneHot) or float sequences in, one or two recurrent layers (a GRU's
     reset_after drawn from `reset_after`), maybe Dropout, Dense and an Activation, a random loss. Returns (model,
     vocabulary or None, input features or None)."""
@@ -68,8 +68,9 @@ def random_model(rng, dtype="float32", kinds=KINDS, reset_after=(True,)):
     return numrnn.Sequential(layers, loss=loss), vocabulary, features
 
 
-def random_input(rng, model, vocabulary, features, batch=None, steps=None):
-    """(x, lengths): a batch for the model, and lengths in [1, steps] with at least one full-length sequence."""
+def random_input(rng, model, vocabulary, features, batch=None, steps=None, empty=False):
+    """(x, lengths): a batch for the model, and lengths in [1, steps] with at least one full-length sequence
+    (empty=True: one sequence, maybe that one, of length 0)."""
     batch = int(rng.integers(1, 5)) if batch is None else batch
     steps = int(rng.integers(1, 7)) if steps is None else steps
     if vocabulary is not None:
@@ -78,6 +79,8 @@ def random_input(rng, model, vocabulary, features, batch=None, steps=None):
         x = rng.standard_normal((batch, steps, features)).astype(model.dtype)
     lengths = rng.integers(1, steps + 1, batch)
     lengths[rng.integers(batch)] = steps
+    if empty:
+        lengths[rng.integers(batch)] = 0
     return x, lengths
 
 

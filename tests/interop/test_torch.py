@@ -44,6 +44,41 @@ def test_to_torch_computes_forward_in_float64(seed):
                                    rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("seed", range(20))
+def test_to_torch_gives_empty_sequences_zero_outputs_and_states(seed):
+    """A length of 0: numrnn's zero outputs and zero final state; torch packs no empty sequence, so its own layers
+    run it one step and the module zeroes it (the loop freezes it from the start)."""
+    rng = np.random.default_rng(2500 + seed)
+    model, vocabulary, features = random_model(rng, dtype="float64")
+    module = to_torch(model)
+    for everything_empty in (False, True):
+        x, lengths = random_input(rng, model, vocabulary, features, empty=True)
+        if everything_empty:
+            lengths[:] = 0
+        np.testing.assert_allclose(torch_forward(module, x, lengths), numrnn_forward(model, x, lengths),
+                                   rtol=0, atol=1e-12)
+
+
+def test_a_gru_with_the_reset_gate_before_the_product_runs_as_a_loop_and_comes_back():
+    """torch's GRU resets after the recurrent product only: GRU(reset_after=False) (fast, stacked, bidirectional)
+    and Recurrent(GRUCell(reset_after=False)) become the Loop of numrnn's step, and from_torch brings the form back."""
+    layers = [numrnn.GRU(3, 4, num_layers=2, bidirectional=True, reset_after=False, dtype="float64"),
+              numrnn.Recurrent(numrnn.cells.GRUCell(8, 3, reset_after=False, dtype="float64")),
+              numrnn.Bidirectional(numrnn.GRU(3, 2, reset_after=False, bias=False, dtype="float64")),
+              numrnn.Dense(4, 2, dtype="float64")]
+    model = numrnn.Sequential(layers)
+    module = to_torch(model)
+    assert [type(m).__name__ for m in module.children()][:3] == ["Loop"] * 3
+    rng = np.random.default_rng(5)
+    x, lengths = rng.standard_normal((4, 6, 3)), np.array([6, 3, 0, 1])
+    for given in (None, lengths):
+        np.testing.assert_allclose(torch_forward(module, x, given), numrnn_forward(model, x, given), rtol=0,
+                                   atol=1e-12)
+    back = from_torch(module)
+    assert back.config() == model.config() and back.layers[1].cell.reset_after is False
+    assert np.array_equal(back.predict(x, lengths=lengths), model.predict(x, lengths=lengths))
+
+
 @pytest.mark.parametrize("seed", range(10))
 def test_to_torch_computes_forward_in_float32(seed):
     rng = np.random.default_rng(3000 + seed)
