@@ -5,7 +5,7 @@ Every module takes and gives batch-first tensors, and keeps its parameters under
 Sequential's state_dict names are numrnn's ("0.weight", "1.weight_ih_l0", "1.weight_ih_l0_reverse"):
 
     numrnn layer                         torch module
-    Embedding, Dense, Dropout            nn.Embedding, nn.Linear, nn.Dropout
+    Embedding, Dense, Dropout            nn.Embedding (Embedding below, for mask_zero), nn.Linear, nn.Dropout
     OneHot, Activation                   OneHot, Activation (below)
     RNN (tanh, relu), LSTM, GRU          RNN, LSTM, GRU: torch's own (cuDNN where there is one), batch_first=True;
                                          lengths go through pack_padded_sequence
@@ -13,6 +13,12 @@ Sequential's state_dict names are numrnn's ("0.weight", "1.weight_ih_l0", "1.wei
     Bidirectional, GRU(reset_after=      lengths (past its end a sequence's state is frozen, its outputs zero; the
     False)                               backward direction runs on each sequence reversed within its length);
                                          reset_after=False is numrnn's GRUCell step, which torch has no layer for
+
+Masks, as numrnn's (mask= (batch, time) booleans, or a first Embedding(mask_zero=True) making ids != 0, joined with
+lengths: a step is real where all say so): a masked step keeps the state and outputs zeros. torch's own layers run
+each sequence's real steps moved to its front (numrnn.sequences.packed_steps) as packed sequences and move the
+outputs back; the Loop freezes the state at masked steps, its reverse direction running on the whole time axis
+reversed, mask and all. Both only permute steps, so they compute what numrnn computes.
 """
 import torch
 from torch import nn
@@ -24,8 +30,8 @@ ACTIVATIONS = {"tanh": torch.tanh, "sigmoid": torch.sigmoid, "relu": torch.relu,
 
 
 class Sequential(nn.Module):
-    """numrnn.Sequential in torch: forward(x, lengths=None) -> what numrnn's model.forward gives (raw outputs,
-    logits for a classifier), batch-first. `numrnn_config` is the numrnn model's config(), for from_torch."""
+    """numrnn.Sequential in torch: forward(x, lengths=None, mask=None) -> what numrnn's model.forward gives (raw
+    outputs, logits for a classifier), batch-first. `numrnn_config` is the numrnn model's config(), for from_torch."""
 
     def __init__(self, layers, numrnn_config):
         super().__init__()
@@ -33,10 +39,35 @@ class Sequential(nn.Module):
             self.add_module(str(index), layer)
         self.numrnn_config = numrnn_config
 
-    def forward(self, x, lengths=None):
+    def forward(self, x, lengths=None, mask=None):
+        """lengths (batch,) or mask (batch, time) booleans (not both); a first Embedding(mask_zero=True) adds its
+        own mask of the ids."""
+        mask = step_mask(next(iter(self.children())), x, lengths, mask)
+        lengths = None if mask is not None else lengths
         for layer in self.children():
-            x = layer(x, lengths) if getattr(layer, "takes_lengths", False) else layer(x)
+            x = layer(x, lengths, mask) if getattr(layer, "takes_lengths", False) else layer(x)
         return x
+
+
+def step_mask(first, x, lengths, mask):
+    """The (batch, time) mask of the real steps, or None when lengths alone say it (numrnn.sequences.input_mask)."""
+    if lengths is not None and mask is not None:
+        raise ValueError("give lengths or mask, not both")
+    mask = None if mask is None else mask.to(x.device).bool()
+    if not getattr(first, "mask_zero", False) or x.dim() != 2:
+        return mask
+    own = x != 0
+    if lengths is not None:
+        own &= torch.arange(x.shape[1], device=x.device)[None, :] < lengths.to(x.device)[:, None]
+    return own if mask is None else own & mask
+
+
+class Embedding(nn.Embedding):
+    """nn.Embedding with numrnn's mask_zero: the model takes id 0 for padding (step_mask)."""
+
+    def __init__(self, *args, mask_zero=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.mask_zero = mask_zero
 
 
 class OneHot(nn.Module):
@@ -58,13 +89,25 @@ class Activation(nn.Module):
 
 
 class _Packed:
-    """forward(x, lengths=None) for torch's own recurrent layers: variable lengths through packed sequences, and
-    with return_sequences=False the last layer's final states, forward direction first (numrnn's output)."""
+    """forward(x, lengths=None, mask=None) for torch's own recurrent layers: variable lengths through packed
+    sequences, and with return_sequences=False the last layer's final states, forward direction first (numrnn's
+    output). A mask: each sequence's real steps moved to its front, run with their count as its length, and the
+    outputs moved back (the steps packed sequences leave out are zeros, at the masked steps)."""
 
     takes_lengths = True
 
-    def forward(self, x, lengths=None):
-        final, empty = None, None
+    def forward(self, x, lengths=None, mask=None):
+        if mask is None:
+            return self._run(x, lengths)
+        mask = mask.to(x.device)
+        order = torch.argsort((~mask).to(torch.int8), dim=1, stable=True)  # real steps first, in their order
+        out = self._run(x.gather(1, order[..., None].expand_as(x)), mask.sum(1))
+        if not self.return_sequences:
+            return out
+        return torch.zeros_like(out).scatter(1, order[..., None].expand_as(out), out)  # packed step j -> order[j]
+
+    def _run(self, x, lengths):
+        empty = None
         if lengths is None:
             output, state = super().forward(x)
         else:  # torch packs no empty sequence: run it one step, then zero its outputs and final state (numrnn's)
@@ -144,7 +187,8 @@ class Loop(nn.Module):
         Recurrent(cell)               weight_ih
         Bidirectional(layer)          the layer's names, and the same + "_reverse" for its backward copy
 
-    outer=2 (Bidirectional): the layer runs on x, its copy on x reversed within lengths; outputs side by side."""
+    outer=2 (Bidirectional): the layer runs on x, its copy on x reversed within lengths (with a mask: the whole time
+    axis reversed, and the mask with it); outputs side by side."""
 
     takes_lengths = True
 
@@ -175,27 +219,34 @@ class Loop(nn.Module):
     def _weights(self, suffix):
         return tuple(getattr(self, name + suffix, None) for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
 
-    def forward(self, x, lengths=None):
+    def forward(self, x, lengths=None, mask=None):
         sequence = x.transpose(0, 1)
-        steps, batch = sequence.shape[:2]
-        mask = None
-        if lengths is not None:
-            mask = torch.arange(steps, device=x.device)[:, None] < lengths.to(x.device)[None, :]
+        steps = sequence.shape[0]
+        if mask is not None:  # padding anywhere: reversed, the whole time axis and its mask
+            mask = mask.to(x.device).transpose(0, 1)
+            masks, reverse = (mask, mask.flip(0)), (lambda s: s.flip(0))
+        else:  # trailing padding: reversed within each length, where the mask stays as it is
+            if lengths is not None:
+                mask = torch.arange(steps, device=x.device)[:, None] < lengths.to(x.device)[None, :]
+            masks, reverse = (mask, mask), (lambda s: reverse_within(s, lengths))
+        if mask is not None:
             sequence = torch.where(mask[..., None], sequence, torch.zeros((), dtype=sequence.dtype))
         outputs = []
-        for o in self.outer:
-            output = self._stack(sequence if not o else reverse_within(sequence, lengths), mask, lengths, o)
-            outputs.append(reverse_within(output, lengths) if o and self.return_sequences else output)
+        for o in self.outer:  # the backward copy sees the reversed input, whose masks are the other way round
+            output = self._stack(sequence if not o else reverse(sequence), masks[::-1] if o else masks, reverse, o)
+            outputs.append(reverse(output) if o and self.return_sequences else output)
         output = torch.cat(outputs, dim=-1)
         return output.transpose(0, 1) if self.return_sequences else output
 
-    def _stack(self, layer_input, mask, lengths, o):
+    def _stack(self, layer_input, masks, reverse, o):
+        """masks: (the input's, the reversed input's)."""
         for k in range(self.num_layers):
             outputs, finals = [], []
             for s in self.inner:
-                inputs = layer_input if not s else reverse_within(layer_input, lengths)
-                output, final = self._direction(inputs, mask, self._weights(self._suffix(k, s, o)))
-                outputs.append(reverse_within(output, lengths) if s else output)
+                inputs = layer_input if not s else reverse(layer_input)
+                output, final = self._direction(inputs, masks[1] if s else masks[0],
+                                                self._weights(self._suffix(k, s, o)))
+                outputs.append(reverse(output) if s else output)
                 finals.append(final)
             layer_input = torch.cat(outputs, dim=-1)
             if self.dropout and k < self.num_layers - 1:

@@ -1,7 +1,8 @@
 """numrnn.torch: numrnn models as torch.nn modules and back, for torch's tooling (DistributedDataParallel, devices,
 torch's optimizers) on numrnn's architectures.
 
-    module = numrnn.torch.to_torch(model)        module(x, lengths=None) == model.forward(x, lengths), batch-first
+    module = numrnn.torch.to_torch(model)        module(x, lengths=None, mask=None) == model.forward(x, lengths,
+                                                 mask=mask), batch-first; Embedding(mask_zero=True) masks id 0
     model = numrnn.torch.from_torch(module)      numrnn again, weights copied exactly
     model = numrnn.torch.from_torch(state_dict, config=model.config())     e.g. a DDP checkpoint ("module." names)
     model = numrnn.torch.from_torch([m.embedding, m.lstm, m.linear])        torch's own layers, batch_first=True
@@ -62,9 +63,7 @@ def _module(index, layer, dtype, tm):
 
     kind = type(layer)
     if kind is Embedding:
-        if getattr(layer, "mask_zero", False):
-            raise refuse("mask_zero=True: torch's Embedding has no masks (pass lengths to the module instead)")
-        return nn.Embedding(layer.num_embeddings, layer.embedding_dim, dtype=dtype)
+        return tm.Embedding(layer.num_embeddings, layer.embedding_dim, mask_zero=layer.mask_zero, dtype=dtype)
     if kind is OneHot:
         return tm.OneHot(layer.num_classes, dtype)
     if kind is Dense:

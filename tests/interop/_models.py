@@ -34,16 +34,16 @@ def recurrent_layer(rng, kind, input_size, hidden, return_sequences, dtype, rese
     return numrnn.Bidirectional(inner), 2 * hidden
 
 
-def random_model(rng, dtype="float32", kinds=KINDS, reset_after=(True, False)):
+def random_model(rng, dtype="float32", kinds=KINDS, reset_after=(True, False), mask_zero=False):
     """A Sequential: ids (Embedding or OneHot) or float sequences in, one or two recurrent layers (a GRU's
-    reset_after drawn from `reset_after`), maybe Dropout, Dense and an Activation, a random loss. Returns (model,
-    vocabulary or None, input features or None)."""
+    reset_after drawn from `reset_after`), maybe Dropout, Dense and an Activation, a random loss. mask_zero=True:
+    an Embedding(mask_zero=True) first. Returns (model, vocabulary or None, input features or None)."""
     layers, vocabulary, features = [], None, None
-    start = rng.integers(3)
+    start = 0 if mask_zero else rng.integers(3)
     if start == 0:
         vocabulary = int(rng.integers(3, 9))
         size = int(rng.integers(2, 6))
-        layers.append(numrnn.Embedding(vocabulary, size, dtype=dtype))
+        layers.append(numrnn.Embedding(vocabulary, size, mask_zero=mask_zero, dtype=dtype))
     elif start == 1:
         vocabulary = size = int(rng.integers(3, 9))
         layers.append(numrnn.OneHot(vocabulary, dtype=dtype))
@@ -93,6 +93,28 @@ def gru_forms(model):
         if type(inner).__name__ in ("GRU", "GRUCell"):
             found.append(inner)
     return found
+
+
+def random_mask(rng, batch, steps):
+    """(batch, time) booleans: front padding, trailing padding, a gap, an empty sequence and a full one, at random."""
+    mask = np.ones((batch, steps), bool)
+    for row in mask:
+        form = rng.integers(5)
+        cut = int(rng.integers(0, steps + 1))
+        if form == 0:
+            row[:cut] = False
+        elif form == 1:
+            row[cut:] = False
+        elif form == 2:
+            row[rng.random(steps) < 0.4] = False
+        elif form == 3:
+            row[:] = False
+    return mask
+
+
+def padded_ids(rng, mask, vocabulary):
+    """Ids 1.. at the real steps of a mask and 0 elsewhere: what an Embedding(mask_zero=True) reads as the mask."""
+    return np.where(mask, rng.integers(1, vocabulary, mask.shape), 0)
 
 
 def relative_difference(actual, expected):
