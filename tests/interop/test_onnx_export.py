@@ -8,7 +8,7 @@ import pytest
 
 import numrnn
 
-from ._models import gru_forms, random_input, random_model, relative_difference
+from ._models import gru_forms, padded_ids, random_input, random_mask, random_model, relative_difference
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
@@ -73,6 +73,31 @@ def test_empty_sequences_give_predict_in_onnxruntime(tmp_path, seed):
             lengths[:] = 0
         expected = model.predict(x, lengths=lengths)
         assert relative_difference(run(path, x, lengths), expected) < 1e-5, (seed, model)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_an_embedding_with_mask_zero_is_served_with_its_mask(tmp_path, seed):
+    """Embedding(mask_zero=True): ids 0 anywhere (front, gaps, trailing, whole sequences), joined with the lengths
+    input; the graph packs each sequence's real steps to its front around every recurrent layer, so onnxruntime
+    gives predict's output at every step, masked ones included (opsets 13, 17 and the newest)."""
+    rng = np.random.default_rng(8000 + seed)
+    model, vocabulary, features = random_model(rng, mask_zero=True)
+    path = tmp_path / "model.onnx"
+    export(model, path, opset=(13, 17, onnx.defs.onnx_opset_version())[seed % 3])
+    for use_lengths in (False, True, True):
+        x, lengths = random_input(rng, model, vocabulary, features, empty=True)
+        ids = padded_ids(rng, random_mask(rng, *x.shape), vocabulary)
+        lengths = lengths if use_lengths else None
+        expected = model.predict(ids, lengths=lengths)
+        assert relative_difference(run(path, ids, lengths), expected) < 1e-5, (seed, model)
+
+
+def test_a_mask_without_recurrent_layers_adds_nothing(tmp_path):
+    model = numrnn.Sequential([numrnn.Embedding(5, 3, mask_zero=True), numrnn.Dense(3, 2)])
+    ops = {node.op_type for node in export(model, tmp_path / "m.onnx").graph.node}
+    assert not ops & {"ScatterElements", "GatherElements", "CumSum"}
+    ids = np.array([[0, 1, 2], [3, 0, 0]])
+    assert relative_difference(run(tmp_path / "m.onnx", ids), model.predict(ids)) < 1e-5
 
 
 def test_one_file_runs_any_batch_size_and_length(tmp_path):

@@ -229,6 +229,13 @@ def test_a_linear_before_reset_onnx_does_not_define_is_refused(tmp_path):
         load(gru_graph(tmp_path, 7, linear_before_reset=2))
 
 
+def test_the_mask_graph_of_an_embedding_with_mask_zero_is_not_read_back(tmp_path):
+    model = numrnn.Sequential([numrnn.Embedding(5, 3, mask_zero=True), numrnn.GRU(3, 2)])
+    export(model, tmp_path / "m.onnx")
+    with pytest.raises(ValueError, match="operators numrnn does not read: .*CumSum.*ScatterElements"):
+        load(tmp_path / "m.onnx")
+
+
 def test_an_rnn_activation_numrnn_lacks_is_refused(tmp_path):
     nodes, weights = rnn_graph(tmp_path, activations=["Softsign"])
     with pytest.raises(ValueError, match="activations"):

@@ -2,7 +2,9 @@
 
 It reads graphs built of ONNX's RNN, LSTM and GRU operators and the few around them: what numrnn.onnx.export
 writes, and what torch.onnx.export writes for nn.Embedding, nn.RNN/LSTM/GRU(batch_first=True) and nn.Linear models
-(both of its exporters; the dynamo one unrolls nn.RNN into MatMul and Tanh steps, which is refused). The graph's
+(both of its exporters; the dynamo one unrolls nn.RNN into MatMul and Tanh steps, which is refused). The mask
+that export builds for an Embedding(mask_zero=True) (writer.Mask) is not read: such a file is refused, naming its
+operators. The graph's
 input is batch-first, x (batch, time) ids, (batch, time, features) or (batch, features), with an optional lengths
 input (batch,) that feeds sequence_lens; its output is batch-first too.
 

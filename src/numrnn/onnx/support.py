@@ -68,9 +68,7 @@ def recurrent_plan(index, layer):
     kind = type(layer)
     if index == 0 and kind not in (Embedding, OneHot, Dense) and not layer.takes_lengths:
         raise refuse("the first layer must fix the input (Embedding, OneHot, Dense or a recurrent layer)")
-    if kind in PLAIN:
-        if getattr(layer, "mask_zero", False):
-            raise refuse("mask_zero=True: ONNX's recurrent operators take lengths (sequence_lens), not masks")
+    if kind in PLAIN:  # Embedding(mask_zero=True) too: the writer makes its mask lengths around each layer
         return None
     if kind not in OPTIONS:
         raise refuse(f"ONNX export writes {SUPPORTED}; {kind.__name__} is none of them")
