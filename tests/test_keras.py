@@ -54,6 +54,27 @@ def keras_gru_reset_after(x, kernel, recurrent_kernel, bias):
     return np.stack(outputs, axis=1), h
 
 
+def keras_gru_reset_before(x, kernel, recurrent_kernel, bias, mask=None):
+    """Keras's GRU, reset_after=False: one bias (3H,); blocks z, r, h; x_* = x K_* + b_*;
+    z = s(x_z + h R_z); r = s(x_r + h R_r); hh = tanh(x_h + (r * h) R_h); h = z * h + (1 - z) * hh.
+    mask (batch, time): Keras's rule at a masked step, the state kept and the previous output repeated (zeros before
+    the first step: zero_output_for_mask=False, its default)."""
+    h = np.zeros((x.shape[0], UNITS))
+    output = np.zeros_like(h)
+    outputs = []
+    recurrent_z, recurrent_r, recurrent_h = np.split(recurrent_kernel, 3, axis=1)
+    for t in range(x.shape[1]):
+        x_z, x_r, x_h = np.split(x[:, t] @ kernel + bias, 3, axis=1)
+        z = sigmoid(x_z + h @ recurrent_z)
+        r = sigmoid(x_r + h @ recurrent_r)
+        candidate = np.tanh(x_h + (r * h) @ recurrent_h)
+        new = z * h + (1 - z) * candidate
+        keep = np.ones((x.shape[0], 1), bool) if mask is None else mask[:, t, None]
+        h, output = np.where(keep, new, h), np.where(keep, new, output)
+        outputs.append(output)
+    return np.stack(outputs, axis=1), h
+
+
 def keras_simple_rnn(x, kernel, recurrent_kernel, bias):
     h = np.zeros((x.shape[0], UNITS))
     outputs = []
@@ -85,6 +106,50 @@ def test_gru_reset_after_matches_keras_equations(rng, x):
     layer.load_state_dict(gru_from_keras(kernel, recurrent_kernel, bias, reset_after=True))
     np.testing.assert_allclose(layer.forward(x), expected, rtol=0, atol=1e-12)
     np.testing.assert_allclose(layer.h_n[0], h_n, rtol=0, atol=1e-12)
+
+
+def test_gru_reset_before_matches_keras_equations(rng, x):
+    """Keras's reset_after=False: its one bias goes to bias_ih, bias_hh is zeros, and numrnn's GRU(reset_after=False)
+    (fast layer, and the reference cell) computes it."""
+    kernel, recurrent_kernel, bias = hand_built(rng, 3, (3 * UNITS,))
+    expected, h_n = keras_gru_reset_before(x, kernel, recurrent_kernel, bias)
+    state = gru_from_keras(kernel, recurrent_kernel, bias, reset_after=False)
+    np.testing.assert_array_equal(state["bias_hh_l0"], 0)
+    layer = GRU(INPUT, UNITS, reset_after=False, dtype="float64")
+    layer.load_state_dict(state)
+    np.testing.assert_allclose(layer.forward(x), expected, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(layer.h_n[0], h_n, rtol=0, atol=1e-12)
+    cell = numrnn.Recurrent(numrnn.cells.GRUCell(INPUT, UNITS, reset_after=False, dtype="float64"))
+    cell.load_state_dict({name[:-len("_l0")]: value for name, value in state.items()})
+    np.testing.assert_allclose(cell.forward(x), expected, rtol=0, atol=1e-12)
+
+
+def test_gru_reset_before_without_bias_matches_keras_equations(rng, x):
+    kernel, recurrent_kernel, _ = hand_built(rng, 3, (3 * UNITS,))
+    expected, _ = keras_gru_reset_before(x, kernel, recurrent_kernel, np.zeros(3 * UNITS))
+    layer = GRU(INPUT, UNITS, reset_after=False, dtype="float64")
+    layer.load_state_dict(gru_from_keras(kernel, recurrent_kernel, None, reset_after=False))
+    np.testing.assert_allclose(layer.forward(x), expected, rtol=0, atol=1e-12)
+
+
+def test_under_a_mask_keras_and_numrnn_agree_at_real_steps_and_in_front_padding(rng, x):
+    """A masked step keeps the state in both. At a masked step numrnn outputs zeros and Keras (one-way,
+    zero_output_for_mask=False) the previous output: the same before the first real step (front padding, Keras's
+    pad_sequences default), different after a gap or in trailing padding, by design."""
+    kernel, recurrent_kernel, bias = hand_built(rng, 3, (3 * UNITS,))
+    mask = np.array([[False, False, True, True, True],     # front padding
+                     [True, False, True, False, False]])   # a gap and trailing padding
+    expected, h_n = keras_gru_reset_before(x, kernel, recurrent_kernel, bias, mask)
+    layer = GRU(INPUT, UNITS, reset_after=False, dtype="float64")
+    layer.load_state_dict(gru_from_keras(kernel, recurrent_kernel, bias, reset_after=False))
+    actual = layer.forward(x, mask=mask)
+    np.testing.assert_allclose(actual[mask], expected[mask], rtol=0, atol=1e-12)       # every real step
+    np.testing.assert_allclose(layer.h_n[0], h_n, rtol=0, atol=1e-12)                  # the final states
+    np.testing.assert_array_equal(actual[~mask], 0)                                    # numrnn: zeros
+    np.testing.assert_array_equal(expected[0, :2], 0)                                  # Keras in front: zeros too
+    np.testing.assert_array_equal(expected[1, 1], expected[1, 0])                      # Keras after: repeats
+    np.testing.assert_array_equal(expected[1, 3], expected[1, 2])
+    np.testing.assert_array_equal(expected[1, 4], expected[1, 2])
 
 
 def test_gru_reorders_gate_blocks_z_r_h_to_r_z_n(rng):
@@ -130,16 +195,16 @@ def test_no_bias_gives_zero_biases(rng, x):
     np.testing.assert_allclose(layer.forward(x), expected, rtol=0, atol=1e-12)
 
 
-def test_gru_reset_after_false_is_refused(rng):
-    kernel, recurrent_kernel, _ = hand_built(rng, 3, (3 * UNITS,))
-    with pytest.raises(ValueError, match="reset_after=False cannot be converted"):
-        gru_from_keras(kernel, recurrent_kernel, np.zeros(3 * UNITS), reset_after=False)
-
-
 def test_gru_one_row_bias_says_it_is_reset_after_false(rng):
     kernel, recurrent_kernel, _ = hand_built(rng, 3, (3 * UNITS,))
-    with pytest.raises(ValueError, match=r"shape \(2, 12\).*reset_after=False"):
+    with pytest.raises(ValueError, match=r"shape \(2, 12\).*pass reset_after=False"):
         gru_from_keras(kernel, recurrent_kernel, np.zeros(3 * UNITS))
+
+
+def test_gru_two_row_bias_says_it_is_reset_after_true(rng):
+    kernel, recurrent_kernel, _ = hand_built(rng, 3, (3 * UNITS,))
+    with pytest.raises(ValueError, match=r"shape \(12,\).*pass reset_after=True"):
+        gru_from_keras(kernel, recurrent_kernel, np.zeros((2, 3 * UNITS)), reset_after=False)
 
 
 @pytest.mark.parametrize("kernel_shape, recurrent_shape, message", [

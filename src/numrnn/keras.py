@@ -19,9 +19,14 @@ GRU, Keras reset_after=True (gates z, r, h; the default since TF 2)   numrnn / t
     h_t = z * h + (1 - z) * h~                             h_t = (1 - z) * n + z * h
   -> the same function with the blocks reordered z, r, h -> r, z, n: b_ih = b_x, b_hh = b_h.
 
-GRU, Keras reset_after=False (Keras 1 and TF 1's default) applies the reset gate before the recurrent product,
-    h~ = tanh([x K + b]_h + (r * h) [R]_h),
-which no choice of torch's weights reproduces (torch multiplies r after it), so it is refused with an error.
+GRU, Keras reset_after=False (Keras 1 and TF 1's default)   numrnn GRU(reset_after=False) / GRUCell(reset_after=False)
+    bias (3H,): one bias, all of it outside the reset gate
+    z = s([x K + b]_z + [h R]_z)                           z = s([x W_ih^T + b_ih]_z + [h W_hh^T + b_hh]_z)
+    r = s([x K + b]_r + [h R]_r)                           r = s([x W_ih^T + b_ih]_r + [h W_hh^T + b_hh]_r)
+    h~ = tanh([x K + b]_h + (r * h) [R]_h)                 n = tanh([x W_ih^T + b_ih]_n + (r * h) W_hn^T + b_hn)
+    h_t = z * h + (1 - z) * h~                             h_t = (1 - z) * n + z * h
+  -> the blocks reordered as above: b_ih = b, b_hh = 0 (numrnn's two biases enter every gate alike, so Keras's one
+     bias is b_ih + b_hh). torch's own GRU has no such form (numrnn.torch runs it as a loop).
 
 SimpleRNN, Keras: h_t = tanh(x K + h R + b); numrnn.RNN: W_ih = K^T, W_hh = R^T, b_ih = b, b_hh = 0.
 
@@ -38,12 +43,23 @@ numrnn's names, for `layer.load_state_dict` (or for merging into the state dict 
 `layer=k` names the arrays for layer k of a stack (a Keras model of stacked LSTMs -> one numrnn.LSTM with
 num_layers > 1) and `reverse=True` for the backward direction of a Bidirectional wrapper (its backward_layer).
 
-from_keras(model_or_layer) does all of it for a Keras 3 model or layer: SimpleRNN, LSTM, GRU (reset_after=True),
-Bidirectional(merge_mode="concat") of those (forward_layer -> weight_ih_l0, backward_layer -> weight_ih_l0_reverse:
-Keras runs the backward layer on the reversed sequence and reverses its outputs back, as numrnn does), Embedding,
-Dense (its activation as an Activation layer after it), Activation and Dropout, in the layers' dtype. Keras is not
-imported: the layers are read through get_config() and get_weights(), and classes by name (a subclass may compute
-something else, and is refused). dropout and recurrent_dropout change training only and are not carried over.
+from_keras(model_or_layer) does all of it for a Keras 3 model or layer: SimpleRNN, LSTM, GRU (reset_after=True or
+False), Bidirectional(merge_mode="concat") of those (forward_layer -> weight_ih_l0, backward_layer ->
+weight_ih_l0_reverse: Keras runs the backward layer on the reversed sequence and reverses its outputs back, as numrnn
+does), Embedding (mask_zero too), Dense (its activation as an Activation layer after it), Activation and Dropout, in
+the layers' dtype. Keras is not imported: the layers are read through get_config() and get_weights(), and classes by
+name (a subclass may compute something else, and is refused). dropout and recurrent_dropout change training only
+and are not carried over.
+
+Masks. Embedding(mask_zero=True) becomes numrnn.Embedding(mask_zero=True): id 0 is padding wherever it stands, and
+the model gives the mask to every recurrent layer, as Keras propagates it. A masked step keeps the state in both, so
+every real step's output, every final state (return_sequences=False) and an empty sequence's zeros are the same.
+They differ by design at masked steps of a one-way layer with return_sequences=True: numrnn outputs zeros there,
+Keras (zero_output_for_mask=False, its default outside Bidirectional) repeats the layer's previous output. Before
+the first real step that previous output is Keras's zero initial one, so with front padding (pad_sequences'
+default, padding="pre") the two agree at every step; after a gap or in trailing padding they differ, and only at
+the masked steps, which a masked loss ignores (the layers after see the same real steps). Bidirectional forces
+zero_output_for_mask=True, and layers that set it agree everywhere.
 """
 import functools
 
@@ -63,33 +79,33 @@ def lstm_from_keras(kernel, recurrent_kernel, bias=None, layer=0, reverse=False)
 
 
 def gru_from_keras(kernel, recurrent_kernel, bias=None, reset_after=True, layer=0, reverse=False):
-    """Keras GRU weights (kernel (in, 3H), recurrent_kernel (H, 3H), bias (2, 3H) or None) -> numrnn.GRU names.
+    """Keras GRU weights (kernel (in, 3H), recurrent_kernel (H, 3H), bias or None) -> numrnn.GRU names, for a
+    numrnn GRU (or GRUCell) of the same reset_after.
 
-    Keras's gate blocks z, r, h are reordered to torch's r, z, n in every array; bias[0] (input) goes to
-    bias_ih and bias[1] (recurrent) to bias_hh. reset_after=False has no torch equivalent and raises ValueError.
+    Keras's gate blocks z, r, h are reordered to torch's r, z, n in every array. reset_after=True: bias (2, 3H),
+    bias[0] (input) goes to bias_ih and bias[1] (recurrent) to bias_hh. reset_after=False: bias (3H,) goes to
+    bias_ih, and bias_hh is zeros (numrnn.GRU(reset_after=False) computes Keras's reset_after=False).
     """
-    biases = _GRU_BIASES.get(bool(reset_after))
-    if biases is None:
-        raise ValueError("a Keras GRU with reset_after=False cannot be converted: it computes "
-                         "tanh(x K_h + (r * h) R_h + b_h), applying the reset gate before the recurrent product, and "
-                         "torch's (and numrnn's) GRU applies it after: tanh(x W_in^T + b_in + r * (h W_hn^T + b_hn)). "
-                         "Only reset_after=True (Keras's default since TF 2) has the same equations")
     kernel, recurrent_kernel, size = _check_kernels("GRU", 3, kernel, recurrent_kernel)
-    bias_ih, bias_hh = biases(bias, size, kernel.dtype)
+    bias_ih, bias_hh = _GRU_BIASES[bool(reset_after)](bias, size, kernel.dtype)
     order = np.concatenate([np.arange(size, 2 * size), np.arange(size), np.arange(2 * size, 3 * size)])  # r, z, n
     return _state(layer, reverse, kernel.T[order], recurrent_kernel.T[order], bias_ih[order], bias_hh[order])
 
 
 def _gru_reset_after_biases(bias, size, dtype):
     """reset_after=True: bias (2, 3H), rows [input, recurrent] -> (bias_ih, bias_hh), Keras's gate order."""
-    bias = _check_bias("GRU", bias, (2, 3 * size), dtype, reset_after_hint=True)
+    bias = _check_bias("GRU", bias, (2, 3 * size), dtype, gru_hint=True)
     return bias[0], bias[1]
 
 
-#: Keras's reset_after -> its bias as numrnn's (bias_ih, bias_hh), in Keras's gate order. reset_after=False (one
-#: bias (3H,), all of it outside the reset gate) is the entry False: (bias, zeros), once numrnn's GRU has the
-#: reset-before form tanh(x W_in^T + b_in + (r * h) W_hn^T + b_hn); its weights reorder as these do.
-_GRU_BIASES = {True: _gru_reset_after_biases}
+def _gru_reset_before_biases(bias, size, dtype):
+    """reset_after=False: one bias (3H,), outside the reset gate -> (bias, zeros), Keras's gate order."""
+    bias = _check_bias("GRU", bias, (3 * size,), dtype, gru_hint=False)
+    return bias, np.zeros_like(bias)
+
+
+#: Keras's reset_after -> its bias as numrnn's (bias_ih, bias_hh), in Keras's gate order
+_GRU_BIASES = {True: _gru_reset_after_biases, False: _gru_reset_before_biases}
 
 
 def simple_rnn_from_keras(kernel, recurrent_kernel, bias=None, layer=0, reverse=False):
@@ -147,10 +163,8 @@ def _from_keras_layer(layer):
             raise ValueError("numrnn reads Bidirectional(merge_mode='concat') of SimpleRNN, LSTM or GRU")
         return [_recurrent(forward, [forward, backward], dtype)]
     weights = layer.get_weights()
-    if kind == "Embedding":
-        if config.get("mask_zero"):
-            raise ValueError("mask_zero=True masks padding; numrnn's layers take lengths instead")
-        built = nl.Embedding(*weights[0].shape, dtype=dtype)
+    if kind == "Embedding":  # mask_zero=True: numrnn's Embedding makes the same mask (see the module docstring)
+        built = nl.Embedding(*weights[0].shape, mask_zero=bool(config.get("mask_zero")), dtype=dtype)
         built.load_state_dict({"weight": weights[0]})
         return [built]
     if kind == "Dense":
@@ -188,7 +202,8 @@ def _recurrent(layer, directions, dtype):
         raise ValueError(f"activations ({config['activation']!r}, {config['recurrent_activation']!r}); numrnn's "
                          f"{kind} has Keras's defaults ('tanh', 'sigmoid')")
     if kind == "GRU":
-        convert = functools.partial(convert, reset_after=config["reset_after"])
+        options["reset_after"] = bool(config["reset_after"])
+        convert = functools.partial(convert, reset_after=options["reset_after"])
     state = {}
     for reverse, part in zip((False, True), directions):
         weights = part.get_weights()
@@ -228,13 +243,19 @@ def _check_kernels(cell, gates, kernel, recurrent_kernel):
     return kernel, recurrent_kernel, size
 
 
-def _check_bias(cell, bias, shape, dtype, reset_after_hint=False):
+def _check_bias(cell, bias, shape, dtype, gru_hint=None):
+    """gru_hint: the reset_after a GRU's bias of this shape belongs to (the other form's shape is named)."""
     if bias is None:  # use_bias=False: numrnn's layer keeps its biases, at zero
         return np.zeros(shape, dtype=dtype)
     array = np.asarray(bias)
     if array.shape != shape:
-        hint = (" (reset_after=True keeps the input and recurrent biases as two rows; a bias of shape "
-                f"({shape[1]},) comes from reset_after=False, which cannot be converted)") if reset_after_hint else ""
+        hint = ""
+        if gru_hint is True:
+            hint = (" (reset_after=True keeps the input and recurrent biases as two rows; a bias of shape "
+                    f"({shape[1]},) comes from reset_after=False: pass reset_after=False)")
+        elif gru_hint is False:
+            hint = (f" (reset_after=False has one bias; a bias of shape (2, {shape[0]}) comes from reset_after=True: "
+                    f"pass reset_after=True)")
         raise ValueError(f"Keras {cell} bias must have shape {shape}, got {array.shape}{hint}")
     if not np.issubdtype(array.dtype, np.number) or not np.isfinite(array).all():
         raise ValueError(f"Keras {cell} bias must hold finite numbers")

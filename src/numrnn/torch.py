@@ -1,7 +1,8 @@
 """numrnn.torch: numrnn models as torch.nn modules and back, for torch's tooling (DistributedDataParallel, devices,
 torch's optimizers) on numrnn's architectures.
 
-    module = numrnn.torch.to_torch(model)        module(x, lengths=None) == model.forward(x, lengths), batch-first
+    module = numrnn.torch.to_torch(model)        module(x, lengths=None, mask=None) == model.forward(x, lengths,
+                                                 mask=mask), batch-first; Embedding(mask_zero=True) masks id 0
     model = numrnn.torch.from_torch(module)      numrnn again, weights copied exactly
     model = numrnn.torch.from_torch(state_dict, config=model.config())     e.g. a DDP checkpoint ("module." names)
     model = numrnn.torch.from_torch([m.embedding, m.lstm, m.linear])        torch's own layers, batch_first=True
@@ -9,7 +10,8 @@ torch's optimizers) on numrnn's architectures.
 Layouts: none to convert. numrnn keeps torch's names, shapes and gate orders (weight_ih_l0 (G*H, in), LSTM i, f, g,
 o, GRU r, z, n), and the module's state_dict names are the numrnn model's ("1.weight_ih_l0"), so weights cross
 as they are, in the model's dtype: a float64 round trip gives the same bits. numrnn's layers map to torch's own
-RNN/LSTM/GRU where torch has them, else to a loop of torch's cell equations (numrnn._torch_modules says which).
+RNN/LSTM/GRU where torch has them, else to a loop of torch's cell equations (numrnn._torch_modules says which):
+a GRU with reset_after=False too, which torch's GRU cannot compute (it resets after the recurrent product only).
 to_torch's module returns raw outputs (logits): train it with torch's loss on them; numrnn's loss comes back with
 from_torch through the config. Training in torch runs full backpropagation through time (bptt_truncate and stateful
 are numrnn's training options) and draws its own dropout masks.
@@ -61,9 +63,7 @@ def _module(index, layer, dtype, tm):
 
     kind = type(layer)
     if kind is Embedding:
-        if getattr(layer, "mask_zero", False):
-            raise refuse("mask_zero=True: torch's Embedding has no masks (pass lengths to the module instead)")
-        return nn.Embedding(layer.num_embeddings, layer.embedding_dim, dtype=dtype)
+        return tm.Embedding(layer.num_embeddings, layer.embedding_dim, mask_zero=layer.mask_zero, dtype=dtype)
     if kind is OneHot:
         return tm.OneHot(layer.num_classes, dtype)
     if kind is Dense:
@@ -84,20 +84,20 @@ def _module(index, layer, dtype, tm):
     unknown = set(source.config()) - _KNOWN[type(source).__name__]
     if unknown:
         raise refuse(f"its options {sorted(unknown)} have no torch form in numrnn.torch yet")
-    if not getattr(source, "reset_after", True):
-        raise refuse("reset_after=False: torch's GRU applies the reset gate after the recurrent product only")
     kind_name = type(source).__name__.replace("Cell", "")
     nonlinearity = getattr(source, "nonlinearity", "tanh")
+    reset_after = getattr(source, "reset_after", True)  # False: torch's GRU has no such form; the Loop has
     stacked = type(inner) is not Recurrent
     options = {"num_layers": inner.num_layers, "bidirectional": inner.bidirectional, "dropout": inner.dropout} \
         if stacked else {}
-    if outer == 1 and stacked and nonlinearity in ("tanh", "relu"):  # torch's own layer, packed sequences
+    if outer == 1 and stacked and nonlinearity in ("tanh", "relu") and reset_after:  # torch's own, packed
         own = {"RNN": tm.RNN, "LSTM": tm.LSTM, "GRU": tm.GRU}[kind_name]
         extra = {"nonlinearity": nonlinearity} if kind_name == "RNN" else {}
         return own(inner.input_size, inner.hidden_size, bias=inner.bias, return_sequences=inner.return_sequences,
                    dtype=dtype, **options, **extra)
     return tm.Loop(kind_name, source.input_size, source.hidden_size, outer=outer, stacked=stacked, bias=source.bias,
-                   nonlinearity=nonlinearity, return_sequences=layer.return_sequences, dtype=dtype, **options)
+                   nonlinearity=nonlinearity, reset_after=reset_after, return_sequences=layer.return_sequences,
+                   dtype=dtype, **options)
 
 
 def from_torch(module, config=None):

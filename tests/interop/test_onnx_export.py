@@ -8,7 +8,7 @@ import pytest
 
 import numrnn
 
-from ._models import random_input, random_model, relative_difference
+from ._models import gru_forms, padded_ids, random_input, random_mask, random_model, relative_difference
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
@@ -39,6 +39,65 @@ def test_onnxruntime_gives_predict_on_random_models_and_lengths(tmp_path, seed):
         actual = run(path, x, lengths)
         assert actual.shape == expected.shape
         assert relative_difference(actual, expected) < 1e-5, (seed, model)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_gru_with_the_reset_gate_before_the_product_runs_in_onnxruntime(tmp_path, seed):
+    """GRU(reset_after=False), Recurrent(GRUCell(reset_after=False)) and Bidirectional of them: linear_before_reset=0
+    (both forms drawn, so a model may stack one of each)."""
+    rng = np.random.default_rng(5000 + seed)
+    model, vocabulary, features = random_model(rng, kinds=("GRU",), reset_after=(False, True))
+    path = tmp_path / "model.onnx"
+    proto = export(model, path)
+    flags = [attribute.i for node in proto.graph.node if node.op_type == "GRU" for attribute in node.attribute
+             if attribute.name == "linear_before_reset"]
+    assert sorted(set(flags)) == sorted({int(g.reset_after) for g in gru_forms(model)})
+    for use_lengths in (False, True, True):
+        x, lengths = random_input(rng, model, vocabulary, features)
+        lengths = lengths if use_lengths else None
+        assert relative_difference(run(path, x, lengths), model.predict(x, lengths=lengths)) < 1e-5, (seed, model)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_empty_sequences_give_predict_in_onnxruntime(tmp_path, seed):
+    """A length of 0: numrnn outputs zeros from the recurrent layers and keeps the initial state (zeros in predict);
+    onnxruntime's RNN, LSTM and GRU write zeros to Y and Y_h for sequence_lens 0, and ReverseSequence leaves such a
+    sequence as it is, so the graph's output is predict's (a whole batch of empty sequences too)."""
+    rng = np.random.default_rng(7000 + seed)
+    model, vocabulary, features = random_model(rng)
+    path = tmp_path / "model.onnx"
+    export(model, path)
+    for everything_empty in (False, False, True):
+        x, lengths = random_input(rng, model, vocabulary, features, empty=True)
+        if everything_empty:
+            lengths[:] = 0
+        expected = model.predict(x, lengths=lengths)
+        assert relative_difference(run(path, x, lengths), expected) < 1e-5, (seed, model)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_an_embedding_with_mask_zero_is_served_with_its_mask(tmp_path, seed):
+    """Embedding(mask_zero=True): ids 0 anywhere (front, gaps, trailing, whole sequences), joined with the lengths
+    input; the graph packs each sequence's real steps to its front around every recurrent layer, so onnxruntime
+    gives predict's output at every step, masked ones included (opsets 13, 17 and the newest)."""
+    rng = np.random.default_rng(8000 + seed)
+    model, vocabulary, features = random_model(rng, mask_zero=True)
+    path = tmp_path / "model.onnx"
+    export(model, path, opset=(13, 17, onnx.defs.onnx_opset_version())[seed % 3])
+    for use_lengths in (False, True, True):
+        x, lengths = random_input(rng, model, vocabulary, features, empty=True)
+        ids = padded_ids(rng, random_mask(rng, *x.shape), vocabulary)
+        lengths = lengths if use_lengths else None
+        expected = model.predict(ids, lengths=lengths)
+        assert relative_difference(run(path, ids, lengths), expected) < 1e-5, (seed, model)
+
+
+def test_a_mask_without_recurrent_layers_adds_nothing(tmp_path):
+    model = numrnn.Sequential([numrnn.Embedding(5, 3, mask_zero=True), numrnn.Dense(3, 2)])
+    ops = {node.op_type for node in export(model, tmp_path / "m.onnx").graph.node}
+    assert not ops & {"ScatterElements", "GatherElements", "CumSum"}
+    ids = np.array([[0, 1, 2], [3, 0, 0]])
+    assert relative_difference(run(tmp_path / "m.onnx", ids), model.predict(ids)) < 1e-5
 
 
 def test_one_file_runs_any_batch_size_and_length(tmp_path):
@@ -86,22 +145,24 @@ def test_dense_only_model_exports_without_time_axis(tmp_path):
 
 
 FLOAT64_FORMS = {
-    "fast": lambda kind: getattr(numrnn, kind)(3, 4, num_layers=2, bidirectional=True, dtype="float64"),
-    "cell": lambda kind: numrnn.Recurrent(getattr(numrnn.cells, kind + "Cell")(3, 4, dtype="float64")),
-    "bidirectional cell": lambda kind: numrnn.Bidirectional(
-        numrnn.Recurrent(getattr(numrnn.cells, kind + "Cell")(3, 4, dtype="float64"))),
-    "bidirectional stack": lambda kind: numrnn.Bidirectional(getattr(numrnn, kind)(3, 4, num_layers=2,
-                                                                                   dtype="float64")),
+    "fast": lambda kind, **o: getattr(numrnn, kind)(3, 4, num_layers=2, bidirectional=True, dtype="float64", **o),
+    "cell": lambda kind, **o: numrnn.Recurrent(getattr(numrnn.cells, kind + "Cell")(3, 4, dtype="float64", **o)),
+    "bidirectional cell": lambda kind, **o: numrnn.Bidirectional(
+        numrnn.Recurrent(getattr(numrnn.cells, kind + "Cell")(3, 4, dtype="float64", **o))),
+    "bidirectional stack": lambda kind, **o: numrnn.Bidirectional(getattr(numrnn, kind)(3, 4, num_layers=2,
+                                                                                        dtype="float64", **o)),
 }
 
 
 @pytest.mark.parametrize("form", FLOAT64_FORMS)
-@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU", "GRU reset before"])
 def test_float64_graph_matches_onnx_reference_evaluator(tmp_path, kind, form):
     """onnxruntime has no double RNN, LSTM or GRU kernels, so float64 graphs run in onnx's reference evaluator. It
-    ignores sequence_lens and fails on some forms (no bias, Relu, OneHot), so: full-length batches of these forms."""
+    ignores sequence_lens and fails on some forms (no bias, Relu, OneHot), so: full-length batches of these forms.
+    "GRU reset before": reset_after=False (linear_before_reset=0)."""
     from onnx.reference import ReferenceEvaluator
-    layer = FLOAT64_FORMS[form](kind)
+    options = {"reset_after": False} if kind == "GRU reset before" else {}
+    layer = FLOAT64_FORMS[form](kind.split()[0], **options)
     size = layer.output_shape((None, None, 3))[-1]
     model = numrnn.Sequential([numrnn.Embedding(6, 3, dtype="float64"), layer,
                                numrnn.Dense(size, 2, dtype="float64")], loss="cross_entropy")

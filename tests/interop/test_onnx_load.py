@@ -14,7 +14,7 @@ import pytest
 
 import numrnn
 
-from ._models import random_input, random_model, relative_difference
+from ._models import gru_forms, random_input, random_model, relative_difference
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
@@ -34,6 +34,22 @@ def test_numrnn_export_loads_back_to_the_same_predictions(tmp_path, seed):
     path = tmp_path / "m.onnx"
     export(model, path)
     loaded = load(path)
+    for _ in range(2):
+        x, lengths = random_input(rng, model, vocabulary, features)
+        expected = run(path, {"x": x, "lengths": lengths})
+        assert relative_difference(loaded.predict(x, lengths=lengths), expected) < 1e-5, (seed, model)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_gru_reset_before_loads_back_as_reset_after_false(tmp_path, seed):
+    rng = np.random.default_rng(6000 + seed)
+    model, vocabulary, features = random_model(rng, kinds=("GRU",), reset_after=(False, True))
+    path = tmp_path / "m.onnx"
+    export(model, path)
+    loaded = load(path)
+    forms = [layer.reset_after for layer in loaded.layers if isinstance(layer, numrnn.GRU)] + \
+        [layer.forward_layer.reset_after for layer in loaded.layers if isinstance(layer, numrnn.Bidirectional)]
+    assert sorted(forms) == sorted(g.reset_after for g in gru_forms(model))
     for _ in range(2):
         x, lengths = random_input(rng, model, vocabulary, features)
         expected = run(path, {"x": x, "lengths": lengths})
@@ -183,16 +199,41 @@ def test_a_non_zero_initial_state_is_refused(tmp_path):
         load(make_model(nodes, weights, tmp_path))
 
 
-def test_gru_with_the_reset_gate_before_the_product_is_refused(tmp_path):
+def gru_graph(tmp_path, seed, **attrs):
+    """x (b, t, 2) -> one forward GRU of hidden size 3 with random W, R, B -> y (b, t, 3)."""
+    rng = np.random.default_rng(seed)
     nodes = [helper.make_node("Transpose", ["x"], ["xt"], perm=[1, 0, 2]),
-             helper.make_node("GRU", ["xt", "W", "R"], ["Y"], hidden_size=2, linear_before_reset=0),
+             helper.make_node("GRU", ["xt", "W", "R", "B"], ["Y"], hidden_size=3, **attrs),
              helper.make_node("Squeeze", ["Y", "one"], ["ys"]), helper.make_node("Transpose", ["ys"], ["y"],
                                                                                  perm=[1, 0, 2])]
-    weights = [numpy_helper.from_array(np.ones((1, 6, 2), np.float32), "W"),
-               numpy_helper.from_array(np.ones((1, 6, 2), np.float32), "R"),
-               numpy_helper.from_array(np.array([1], np.int64), "one")]
-    with pytest.raises(ValueError, match="linear_before_reset=0"):
-        load(make_model(nodes, weights, tmp_path))
+    weights = [numpy_helper.from_array(rng.standard_normal(shape).astype(np.float32), name)
+               for name, shape in (("W", (1, 9, 2)), ("R", (1, 9, 3)), ("B", (1, 18)))]
+    return make_model(nodes, weights + [numpy_helper.from_array(np.array([1], np.int64), "one")], tmp_path,
+                      output_shape=("b", "t", 3))
+
+
+@pytest.mark.parametrize("attrs", [{"linear_before_reset": 0}, {}, {"linear_before_reset": 1}],
+                         ids=["linear_before_reset=0", "default", "linear_before_reset=1"])
+def test_gru_loads_with_the_reset_gate_where_the_file_puts_it(tmp_path, attrs):
+    """linear_before_reset=0 (ONNX's default, the reset gate before the recurrent product) is numrnn's
+    GRU(reset_after=False); 1 is reset_after=True."""
+    path = gru_graph(tmp_path, 7, **attrs)
+    loaded = load(path)
+    assert loaded.layers[0].reset_after is bool(attrs.get("linear_before_reset", 0))
+    x = np.random.default_rng(8).standard_normal((3, 5, 2)).astype(np.float32)
+    assert relative_difference(loaded.predict(x), run(path, {"x": x})) < 1e-5
+
+
+def test_a_linear_before_reset_onnx_does_not_define_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="linear_before_reset=2"):
+        load(gru_graph(tmp_path, 7, linear_before_reset=2))
+
+
+def test_the_mask_graph_of_an_embedding_with_mask_zero_is_not_read_back(tmp_path):
+    model = numrnn.Sequential([numrnn.Embedding(5, 3, mask_zero=True), numrnn.GRU(3, 2)])
+    export(model, tmp_path / "m.onnx")
+    with pytest.raises(ValueError, match="operators numrnn does not read: .*CumSum.*ScatterElements"):
+        load(tmp_path / "m.onnx")
 
 
 def test_an_rnn_activation_numrnn_lacks_is_refused(tmp_path):

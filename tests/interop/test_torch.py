@@ -10,7 +10,7 @@ import pytest
 
 import numrnn
 
-from ._models import random_input, random_model, relative_difference
+from ._models import padded_ids, random_input, random_mask, random_model, relative_difference
 
 torch = pytest.importorskip("torch")
 from numrnn.torch import from_torch, to_torch  # noqa: E402
@@ -20,16 +20,17 @@ def batch_first(output):
     return np.swapaxes(output, 0, 1) if output.ndim == 3 else output
 
 
-def numrnn_forward(model, x, lengths=None):
+def numrnn_forward(model, x, lengths=None, mask=None):
     model.eval()
     with model.inference():
-        return batch_first(model.forward(x, lengths))
+        return batch_first(model.forward(x, lengths, mask=mask))
 
 
-def torch_forward(module, x, lengths=None):
+def torch_forward(module, x, lengths=None, mask=None):
     module.eval()
     with torch.no_grad():
-        return module(torch.from_numpy(np.asarray(x)), None if lengths is None else torch.from_numpy(lengths)).numpy()
+        return module(torch.from_numpy(np.asarray(x)), None if lengths is None else torch.from_numpy(lengths),
+                      None if mask is None else torch.from_numpy(mask)).numpy()
 
 
 @pytest.mark.parametrize("seed", range(30))
@@ -42,6 +43,78 @@ def test_to_torch_computes_forward_in_float64(seed):
         lengths = lengths if use_lengths else None
         np.testing.assert_allclose(torch_forward(module, x, lengths), numrnn_forward(model, x, lengths),
                                    rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_to_torch_gives_empty_sequences_zero_outputs_and_states(seed):
+    """A length of 0: numrnn's zero outputs and zero final state; torch packs no empty sequence, so its own layers
+    run it one step and the module zeroes it (the loop freezes it from the start)."""
+    rng = np.random.default_rng(2500 + seed)
+    model, vocabulary, features = random_model(rng, dtype="float64")
+    module = to_torch(model)
+    for everything_empty in (False, True):
+        x, lengths = random_input(rng, model, vocabulary, features, empty=True)
+        if everything_empty:
+            lengths[:] = 0
+        np.testing.assert_allclose(torch_forward(module, x, lengths), numrnn_forward(model, x, lengths),
+                                   rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_to_torch_takes_masks_with_padding_anywhere(seed):
+    """mask=: front and trailing padding, gaps, empty sequences, through torch's own layers (real steps packed to
+    the front) and the loop (the state frozen at masked steps); float64, 1e-12."""
+    rng = np.random.default_rng(2600 + seed)
+    model, vocabulary, features = random_model(rng, dtype="float64")
+    module = to_torch(model)
+    for _ in range(2):
+        x, _ = random_input(rng, model, vocabulary, features)
+        mask = random_mask(rng, *x.shape[:2])
+        np.testing.assert_allclose(torch_forward(module, x, mask=mask), numrnn_forward(model, x, mask=mask),
+                                   rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_an_embedding_with_mask_zero_masks_the_torch_module_as_numrnn(seed):
+    """Embedding(mask_zero=True): the module masks id 0 wherever it stands, joined with lengths when given, and the
+    option comes back with from_torch."""
+    rng = np.random.default_rng(2700 + seed)
+    model, vocabulary, _ = random_model(rng, dtype="float64", mask_zero=True)
+    module = to_torch(model)
+    x, lengths = random_input(rng, model, vocabulary, None)
+    ids = padded_ids(rng, random_mask(rng, *x.shape), vocabulary)
+    for given in (None, lengths):
+        np.testing.assert_allclose(torch_forward(module, ids, given), numrnn_forward(model, ids, given),
+                                   rtol=0, atol=1e-12)
+    back = from_torch(module)
+    assert back.config() == model.config() and back.layers[0].mask_zero
+    assert np.array_equal(back.predict(ids), model.predict(ids))
+
+
+def test_lengths_and_mask_together_are_refused():
+    module = to_torch(numrnn.Sequential([numrnn.GRU(2, 3)]))
+    with pytest.raises(ValueError, match="lengths or mask"):
+        module(torch.zeros(1, 2, 2), torch.tensor([1]), torch.ones(1, 2, dtype=torch.bool))
+
+
+def test_a_gru_with_the_reset_gate_before_the_product_runs_as_a_loop_and_comes_back():
+    """torch's GRU resets after the recurrent product only: GRU(reset_after=False) (fast, stacked, bidirectional)
+    and Recurrent(GRUCell(reset_after=False)) become the Loop of numrnn's step, and from_torch brings the form back."""
+    layers = [numrnn.GRU(3, 4, num_layers=2, bidirectional=True, reset_after=False, dtype="float64"),
+              numrnn.Recurrent(numrnn.cells.GRUCell(8, 3, reset_after=False, dtype="float64")),
+              numrnn.Bidirectional(numrnn.GRU(3, 2, reset_after=False, bias=False, dtype="float64")),
+              numrnn.Dense(4, 2, dtype="float64")]
+    model = numrnn.Sequential(layers)
+    module = to_torch(model)
+    assert [type(m).__name__ for m in module.children()][:3] == ["Loop"] * 3
+    rng = np.random.default_rng(5)
+    x, lengths = rng.standard_normal((4, 6, 3)), np.array([6, 3, 0, 1])
+    for given in (None, lengths):
+        np.testing.assert_allclose(torch_forward(module, x, given), numrnn_forward(model, x, given), rtol=0,
+                                   atol=1e-12)
+    back = from_torch(module)
+    assert back.config() == model.config() and back.layers[1].cell.reset_after is False
+    assert np.array_equal(back.predict(x, lengths=lengths), model.predict(x, lengths=lengths))
 
 
 @pytest.mark.parametrize("seed", range(10))

@@ -14,12 +14,14 @@ only the order of the blocks differs. ONNX block j is numrnn block ONNX_GATES[ki
 
     RNN   numrnn [h]             ONNX [h]
     LSTM  numrnn [i, f, g, o]    ONNX [i, o, f, c]      c is numrnn's g, the tanh candidate
-    GRU   numrnn [r, z, n]       ONNX [z, r, h]         h is numrnn's n; linear_before_reset=1 is torch's form,
-                                                        n = tanh(x W_n^T + b_in + r * (h R_n^T + b_hn))
+    GRU   numrnn [r, z, n]       ONNX [z, r, h]         h is numrnn's n
 
-ONNX's GRU with linear_before_reset=0 applies r before the product, tanh(x W_n^T + (r * h) R_n^T + b_in + b_hn):
-GRU_RESET_AFTER maps numrnn's reset_after option to the attribute, so a GRU with reset_after=False (when numrnn's
-GRU has it) is one entry away. A layer without bias has no B input (ONNX's default B is zeros).
+GRU_RESET_AFTER maps numrnn's reset_after to ONNX's linear_before_reset, both ways; the weights are the same:
+
+    reset_after=True   linear_before_reset=1   n = tanh(x W_n^T + b_in + r * (h R_n^T + b_hn))    torch's form
+    reset_after=False  linear_before_reset=0   n = tanh(x W_n^T + b_in + (r * h) R_n^T + b_hn)    ONNX's default
+
+A layer without bias has no B input (ONNX's default B is zeros).
 
 Outputs: Y (T, D, B, H) every step, Y_h (D, B, H) the final state (each sequence's last valid step with
 sequence_lens, and for the reverse direction the state after step 0). numrnn puts the directions side by side on
@@ -29,7 +31,7 @@ import numpy as np
 
 #: for each kind, the numrnn block that each ONNX block holds, in ONNX's order
 ONNX_GATES = {"RNN": (0,), "LSTM": (0, 3, 1, 2), "GRU": (1, 0, 2)}
-#: numrnn's reset_after -> ONNX GRU's linear_before_reset (numrnn's GRU today is reset_after=True: torch's form)
+#: numrnn's reset_after (GRU, GRUCell) -> ONNX GRU's linear_before_reset
 GRU_RESET_AFTER = {True: 1, False: 0}
 #: numrnn's nonlinearities as ONNX RNN activations: (name, alpha, beta); Affine(1, 0) is x itself, exactly
 RNN_ACTIVATIONS = {"tanh": ("Tanh", None, None), "relu": ("Relu", None, None), "sigmoid": ("Sigmoid", None, None),

@@ -2,7 +2,9 @@
 
 It reads graphs built of ONNX's RNN, LSTM and GRU operators and the few around them: what numrnn.onnx.export
 writes, and what torch.onnx.export writes for nn.Embedding, nn.RNN/LSTM/GRU(batch_first=True) and nn.Linear models
-(both of its exporters; the dynamo one unrolls nn.RNN into MatMul and Tanh steps, which is refused). The graph's
+(both of its exporters; the dynamo one unrolls nn.RNN into MatMul and Tanh steps, which is refused). The mask
+that export builds for an Embedding(mask_zero=True) (writer.Mask) is not read: such a file is refused, naming its
+operators. The graph's
 input is batch-first, x (batch, time) ids, (batch, time, features) or (batch, features), with an optional lengths
 input (batch,) that feeds sequence_lens; its output is batch-first too.
 
@@ -243,7 +245,8 @@ def _recurrent(group, dtype, has_lengths):
         raise ValueError("the graph has a lengths input that not every RNN, LSTM or GRU operator takes; numrnn "
                          "gives the lengths to every recurrent layer")
     cls = {"RNN": RNN, "LSTM": LSTM, "GRU": GRU}[first.kind]
-    options = {"nonlinearity": first.nonlinearity} if first.kind == "RNN" else {}
+    options = {"nonlinearity": first.nonlinearity} if first.kind == "RNN" else \
+        {"reset_after": first.reset_after} if first.kind == "GRU" else {}
     bias = first.directions[0][2] is not None
     layer = cls(first.directions[0][0].shape[1], first.hidden_size, num_layers=len(group), bias=bias,
                 bidirectional=len(first.directions) == 2, return_sequences=last.return_sequences, dtype=dtype,

@@ -129,8 +129,10 @@ def _activations(kind, attrs, count):
         return found.pop(), True
     if names and [n.lower() for n in names] != [n.lower() for n in layout.DEFAULT_ACTIVATIONS[kind]] * count:
         raise ValueError(f"has activations {names}; numrnn's {kind} has ONNX's defaults")
-    reset_after = {v: k for k, v in layout.GRU_RESET_AFTER.items()}.get(attrs.get("linear_before_reset", 0))
-    if kind == "GRU" and reset_after is not True:  # False is the other form: map it once numrnn's GRU has it
-        raise ValueError("has linear_before_reset=0 (the reset gate before the recurrent product); numrnn's GRU "
-                         "is torch's form, linear_before_reset=1")
-    return "tanh", True
+    if kind != "GRU":
+        return "tanh", True
+    flag = attrs.get("linear_before_reset", 0)  # ONNX's default: 0, the reset gate before the recurrent product
+    reset_after = {v: k for k, v in layout.GRU_RESET_AFTER.items()}.get(flag)
+    if reset_after is None:
+        raise ValueError(f"has linear_before_reset={flag!r}; ONNX defines 0 and 1")
+    return "tanh", reset_after

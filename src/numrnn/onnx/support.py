@@ -28,11 +28,12 @@ _INFERENCE_ONLY = {"stateful": None, "bptt_truncate": None, "dropout": None, "re
 OPTIONS = {
     RNN: {**_INFERENCE_ONLY, "nonlinearity": tuple(layout.RNN_ACTIVATIONS)},
     LSTM: dict(_INFERENCE_ONLY),
-    GRU: {**_INFERENCE_ONLY, "reset_after": (True,)},  # reset_after=False: add False once GRU has it (layout.py)
+    GRU: {**_INFERENCE_ONLY, "reset_after": tuple(layout.GRU_RESET_AFTER)},
     RNNCell: {"input_size": None, "hidden_size": None, "bias": None, "dtype": None,
               "nonlinearity": tuple(layout.RNN_ACTIVATIONS)},
     LSTMCell: {"input_size": None, "hidden_size": None, "bias": None, "dtype": None},
-    GRUCell: {"input_size": None, "hidden_size": None, "bias": None, "dtype": None, "reset_after": (True,)},
+    GRUCell: {"input_size": None, "hidden_size": None, "bias": None, "dtype": None,
+              "reset_after": tuple(layout.GRU_RESET_AFTER)},
     Recurrent: {"cell": None, "return_sequences": None, "stateful": None, "bptt_truncate": None},
     Bidirectional: {"layer": None},
 }
@@ -67,9 +68,7 @@ def recurrent_plan(index, layer):
     kind = type(layer)
     if index == 0 and kind not in (Embedding, OneHot, Dense) and not layer.takes_lengths:
         raise refuse("the first layer must fix the input (Embedding, OneHot, Dense or a recurrent layer)")
-    if kind in PLAIN:
-        if getattr(layer, "mask_zero", False):
-            raise refuse("mask_zero=True: ONNX's recurrent operators take lengths (sequence_lens), not masks")
+    if kind in PLAIN:  # Embedding(mask_zero=True) too: the writer makes its mask lengths around each layer
         return None
     if kind not in OPTIONS:
         raise refuse(f"ONNX export writes {SUPPORTED}; {kind.__name__} is none of them")

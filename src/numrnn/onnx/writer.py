@@ -4,7 +4,7 @@ The graph computes model.predict(x, lengths=lengths):
 
     x        (batch, time) int64 ids (Embedding, OneHot first), (batch, time, features) (a recurrent layer
              first) or (batch, features) (Dense first), in the model's dtype; batch and time are dynamic
-    lengths  (batch,) int64, each sequence's valid steps in [1, time] (lengths_input=True and a recurrent layer)
+    lengths  (batch,) int64, each sequence's valid steps in [0, time] (lengths_input=True and a recurrent layer)
     y        batch-first, through the loss's predict: Softmax for cross_entropy, Sigmoid for binary cross-entropy,
              the raw output for mse or no loss
 
@@ -18,8 +18,17 @@ Inside, as in numrnn, a batch of sequences runs time-major (T, B, F): one Transp
     Recurrent(cell)  one operator; Bidirectional(layer): one "bidirectional" operator when the layer is one
                      operator one way, else the backward stack between two time reversals, concatenated
 
+Embedding(mask_zero=True) first: ONNX's operators take lengths, not masks, so the graph computes the mask of the
+real steps (ids != 0, and within `lengths` when it is an input) and, around each recurrent layer, moves every
+sequence's real steps to its front in order (ScatterElements by a permutation made of two CumSums), runs the layer
+with their count as sequence_lens and moves its outputs back (GatherElements by the same permutation: the steps
+past a count are ONNX's zeros, which land on the masked steps). numrnn's fast layers compute masks so
+(numrnn.sequences.packed_steps): a masked step changes nothing, wherever it stands, and the permutations only copy.
+
 `lengths` feeds every operator's sequence_lens: past a sequence's end ONNX freezes its state and writes zeros, and
-the reverse direction starts at each sequence's last valid step, exactly numrnn's rules (numrnn.sequences).
+the reverse direction starts at each sequence's last valid step, exactly numrnn's rules (numrnn.sequences). An
+empty sequence (length 0) gives zero outputs and a zero final state, as numrnn's does from the zero initial state
+(onnxruntime writes zeros to Y_h for sequence_lens 0 whatever initial_h holds; these graphs have no initial_h).
 What ONNX cannot say is refused before anything is written: a ValueError names the layer, its class and why.
 """
 import json
@@ -111,6 +120,8 @@ def build(model, *, lengths_input=True, opset=DEFAULT_OPSET, dtype=None):
         inputs.append(onnx.helper.make_tensor_value_info("lengths", onnx.TensorProto.INT64, ["batch"]))
         lengths = Lengths(g, "lengths")
     out = g.add("Transpose", ["x"], perm=[1, 0] if rank == 2 else [1, 0, 2]) if sequence else "x"
+    if getattr(first, "mask_zero", False) and any(plan is not None for plan in plans):
+        lengths = Mask(g, out, lengths)
     for index, (layer, plan) in enumerate(zip(model.layers, plans)):
         out = emit_layer(g, layer, plan, out, lengths, f"l{index}")
     predict = None if model.loss is None else layout.LOSS_PREDICT.get(model.loss.name)
@@ -141,7 +152,8 @@ def output_shape(model):
 
 
 class Lengths:
-    """The lengths input as each consumer takes it: int32 for sequence_lens, int64 for ReverseSequence."""
+    """The lengths input as each consumer takes it: int32 for sequence_lens, int64 for ReverseSequence. pack and
+    unpack (Mask's) are nothing here: the real steps are already at the front."""
 
     def __init__(self, g, name):
         self.g, self.int64 = g, name
@@ -152,6 +164,47 @@ class Lengths:
         if self._int32 is None:
             self._int32 = self.g.add("Cast", [self.int64], to=self.g.onnx.TensorProto.INT32)
         return self._int32
+
+    def pack(self, x):
+        return x
+
+    def unpack(self, y):
+        return y
+
+
+class Mask(Lengths):
+    """Embedding(mask_zero=True)'s mask in a graph of operators that take lengths (see the module docstring):
+
+        real = ids != 0 [and t < lengths]      count = sum_t real       (the lengths the operators get)
+        dest = cumsum(real) - 1 where real, else count + cumsum(not real) - 1     a permutation of 0..T-1 per sequence
+        pack(x)[dest[t]] = x[t]                unpack(y)[t] = y[dest[t]]
+
+    ids (T, B) int64 time-major; lengths: the lengths input (a Lengths) or None."""
+
+    def __init__(self, g, ids, lengths):
+        i64 = g.onnx.TensorProto.INT64
+        zero, one = g.constant("zero", np.array(0, np.int64)), g.constant("one", np.array(1, np.int64))
+        real = g.add("Not", [g.add("Equal", [ids, zero])])
+        if lengths is not None:  # a step is real where both say so, as numrnn joins them
+            filled = g.add("ConstantOfShape", [g.add("Shape", [ids])], value=g.onnx.numpy_helper.from_array(
+                np.ones(1, np.int64)))
+            step = g.add("Sub", [g.add("CumSum", [filled, zero]), one])  # t, in every column
+            real = g.add("And", [real, g.add("Less", [step, g.add("Unsqueeze", [lengths.int64, g.ints([0])])])])
+        ones = g.add("Cast", [real], to=i64)
+        super().__init__(g, g.add("ReduceSum", [ones, g.ints([0])], keepdims=0))
+        at_real = g.add("Sub", [g.add("CumSum", [ones, zero]), one])
+        padded = g.add("Sub", [g.add("CumSum", [g.add("Sub", [one, ones]), zero]), one])
+        dest = g.add("Where", [real, at_real, g.add("Add", [padded, self.int64])])
+        self.dest = g.add("Unsqueeze", [dest, g.ints([2])])  # (T, B, 1), expanded to each tensor's features
+
+    def _index(self, x):
+        return self.g.add("Expand", [self.dest, self.g.add("Shape", [x])])
+
+    def pack(self, x):
+        return self.g.add("ScatterElements", [x, self._index(x), x], axis=0)
+
+    def unpack(self, y):
+        return self.g.add("GatherElements", [y, self._index(y)], axis=0)
 
 
 def emit_layer(g, layer, plan, x, lengths, hint):
@@ -182,14 +235,19 @@ def emit_layer(g, layer, plan, x, lengths, hint):
 
 def emit_recurrent(g, plan, x, lengths):
     """A recurrent plan (support.py): stacks of operators, one per stacked layer, and for a Bidirectional whose
-    layer is a stack of its own, the backward stack on the time-reversed input."""
+    layer is a stack of its own, the backward stack on the time-reversed input. Under a Mask, on the real steps
+    packed to the front, and the outputs moved back."""
+    if lengths is not None:
+        x = lengths.pack(x)
     if plan.backward is None:
-        return emit_stack(g, plan.forward, x, lengths, plan.return_sequences)
-    forward = emit_stack(g, plan.forward, x, lengths, plan.return_sequences)
-    backward = emit_stack(g, plan.backward, reverse(g, x, lengths), lengths, plan.return_sequences)
-    if plan.return_sequences:
-        backward = reverse(g, backward, lengths)
-    return g.add("Concat", [forward, backward], axis=-1)
+        out = emit_stack(g, plan.forward, x, lengths, plan.return_sequences)
+    else:
+        forward = emit_stack(g, plan.forward, x, lengths, plan.return_sequences)
+        backward = emit_stack(g, plan.backward, reverse(g, x, lengths), lengths, plan.return_sequences)
+        if plan.return_sequences:
+            backward = reverse(g, backward, lengths)
+        out = g.add("Concat", [forward, backward], axis=-1)
+    return lengths.unpack(out) if lengths is not None and plan.return_sequences else out
 
 
 def reverse(g, x, lengths):
