@@ -176,6 +176,10 @@ class Sequential:
         are used as they are."""
         self._require("loss")
         x, y, mask = self._batch(x, y, lengths, mask, checked)
+        target_mask = self._target_mask(mask)
+        if target_mask is not None and not target_mask.any():
+            raise ValueError("lengths or mask leave no position with a target in this batch (every sequence is "
+                             "empty): the loss's mask must keep at least one position, got none True")
         # a diverging step overflows on its way: the guard reports it (train_on_batch, apply_gradients), not NumPy
         with threads.for_model(self, x.shape[0]), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             self.train()
