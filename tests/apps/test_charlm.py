@@ -111,6 +111,26 @@ def test_the_best_model_is_kept(corpus, tmp_path):
         np.testing.assert_array_equal(saved.state_dict()[name], value)
 
 
+def test_output_dropout_sits_before_the_dense_layer_and_acts_only_in_training():
+    model = charlm.build_model(7, hidden=6, layers=1, embedding_size=4, output_dropout=0.5)
+    assert [type(layer).__name__ for layer in model.layers] == ["Embedding", "LSTM", "Dropout", "Dense"]
+    assert model.layers[2].p == 0.5
+    ids = np.random.default_rng(0).integers(0, 7, (2, 12))
+    model.train()
+    assert not np.array_equal(model.forward(ids), model.forward(ids))  # a new mask every forward
+    first = model.predict(ids)
+    np.testing.assert_array_equal(model.predict(ids), first)  # none in evaluation
+    assert [type(layer).__name__ for layer in charlm.build_model(7).layers] == ["Embedding", "LSTM", "Dense"]
+
+
+def test_training_with_output_dropout_is_a_function_of_the_seed(corpus):
+    options = {**TINY, "epochs": 1, "val_every": 1e9, "threads": 2, "output_dropout": 0.3}
+    first, _ = charlm.train(corpus.read_text(encoding="utf-8"), log=None, **options)
+    second, _ = charlm.train(corpus.read_text(encoding="utf-8"), log=None, **options)
+    for name, value in first.state_dict().items():
+        np.testing.assert_array_equal(second.state_dict()[name], value, err_msg=name)
+
+
 @pytest.mark.parametrize("cell, input", [("gru", "onehot"), ("rnn", "embedding")])
 def test_other_cells_and_one_hot_input_train(corpus, cell, input):
     model, history = charlm.train(corpus.read_text(encoding="utf-8"), log=None, time_budget=0.5, cell=cell,

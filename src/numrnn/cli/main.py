@@ -231,6 +231,9 @@ def _add_train_text(recipes):
                         help=f"stacked recurrent layers (default {d['layers']})")
     parser.add_argument("--dropout", type=non_negative_float, default=d["dropout"], metavar="P",
                         help=f"dropout between stacked layers (default {d['dropout']:g})")
+    parser.add_argument("--output-dropout", type=non_negative_float, default=d["output_dropout"], metavar="P",
+                        help="dropout on the last recurrent layer's output, before the dense layer "
+                             f"(default {d['output_dropout']:g})")
     parser.add_argument("--batch", type=positive_int, default=d["batch"], metavar="B",
                         help=f"parallel streams (default {d['batch']})")
     parser.add_argument("--steps", type=positive_int, default=d["steps"], metavar="T",

@@ -22,17 +22,18 @@ from .progress import TextProgress
 __all__ = ["train_text", "sample", "evaluate_text", "OPTIONS"]
 
 #: the options of `numrnn train text` that are the trainer's (charlm.DEFAULTS)
-OPTIONS = ("cell", "input", "embedding_size", "hidden", "layers", "dropout", "batch", "steps", "lr", "lr_schedule",
-           "min_lr_fraction", "clip", "epochs", "max_steps", "time_budget", "val_every", "val_every_steps",
-           "val_streams", "threads", "seed", "dtype")
+OPTIONS = ("cell", "input", "embedding_size", "hidden", "layers", "dropout", "output_dropout", "batch", "steps", "lr",
+           "lr_schedule", "min_lr_fraction", "clip", "epochs", "max_steps", "time_budget", "val_every",
+           "val_every_steps", "val_streams", "threads", "seed", "dtype")
 
 
 def _options(args):
     options = {key: getattr(args, key) for key in OPTIONS if getattr(args, key, None) is not None}
     if options.get("clip") == 0:
         options["clip"] = None
-    if "dropout" in options and not options["dropout"] < 1:
-        raise ValueError(f"--dropout must be in [0, 1), got {options['dropout']}")
+    for key in ("dropout", "output_dropout"):
+        if key in options and not options[key] < 1:
+            raise ValueError(f"--{key.replace('_', '-')} must be in [0, 1), got {options[key]}")
     return options
 
 
