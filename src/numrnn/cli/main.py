@@ -258,7 +258,8 @@ def _add_train_text(recipes):
     parser.add_argument("--val-every", type=positive_float, default=d["val_every"], metavar="SECONDS",
                         help=f"under --time-budget, validate every SECONDS of training (default {d['val_every']:g})")
     parser.add_argument("--val-streams", type=positive_int, default=d["val_streams"], metavar="S",
-                        help="parallel slices for the interval validation; 1 reads the split as one stream "
+                        help="segments of the validation split read side by side, each checked against the one "
+                             "before it (the figure of one stream, faster); 1 reads the split as one stream "
                              f"(default {d['val_streams']})")
     parser.add_argument("--threads", type=positive_int, default=d["threads"], metavar="N",
                         help=f"worker threads, each on a share of the streams (default {d['threads']})")

@@ -81,7 +81,8 @@ def sample(args):
 
 
 def evaluate_text(args):
-    """The loss on the last 10% of args.data, read as one stream, in nats and bits per character."""
+    """The loss on the last 10% of args.data as one stream reads it (computed from segments side by side, on the
+    character model's worker threads: charlm.evaluate_ids), in nats and bits per character."""
     model = _load_text_model(args.model)
     text = charlm.read_text(args.data)
     ids = charlm.encode(text, model.vocab)
@@ -89,7 +90,7 @@ def evaluate_text(args):
     if len(val_ids) < 2:
         raise ValueError(f"{args.data} has {len(ids)} characters: its last 10% needs at least 2 (give at least 20)")
     began = time.perf_counter()
-    loss = charlm.evaluate_ids(model, val_ids, streams=1)
+    loss = charlm.evaluate_ids(model, val_ids, threads=charlm.DEFAULTS["threads"])
     seconds = time.perf_counter() - began
     result = {"val_loss": loss, "bits_per_char": loss / charlm.LN2, "characters": int(len(val_ids)),
               "model": os.fspath(args.model), "data": os.fspath(args.data), "seconds": round(seconds, 3)}

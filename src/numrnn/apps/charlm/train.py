@@ -9,12 +9,13 @@ generator: workers.py) and apply_gradients (clipping to `clip`, then Adam), at t
 lr x Schedule(lr_schedule, floor=min_lr_fraction)(progress), progress being the largest of the characters seen,
 the steps taken and the time spent, as fractions of the epochs, of max_steps and of the time budget.
 
-Validation loss, in nats per character, is measured on `val_streams` parallel slices of the validation split, each
-warmed up on the `val_warmup` characters before it (evaluate.py): every `val_every_steps` steps (by default about
-ten times a run and at least once a pass over the text) when the run is bounded by epochs or max_steps, so that
-the whole run, best model included, is a function of the seed and the options; every `val_every` seconds under a
-time budget (unless val_every_steps is given). The model kept is the best by that figure, and the one-stream
-figure of the kept model is measured at the end (history["final"]). The loop and its exact resume: trainer.py.
+Validation loss, in nats per character, is the figure of the validation split read as one stream, computed from
+`val_streams` segments read side by side, each warmed up on the `val_warmup` characters before it and checked
+(evaluate.py): every `val_every_steps` steps (by default about ten times a run and at least once a pass over the
+text) when the run is bounded by epochs or max_steps, so that the whole run, best model included, is a function of
+the seed and the options; every `val_every` seconds under a time budget (unless val_every_steps is given). The model
+kept is the best by that figure, and measured once more at the end (history["final"]). The loop and its exact
+resume: trainer.py.
 """
 import os
 
@@ -38,7 +39,7 @@ DEFAULTS = {
     "output_dropout": 0.0,
     "batch": 64, "steps": 50, "lr": 3e-3, "lr_schedule": "linear", "min_lr_fraction": 0.1, "clip": 5.0,
     "epochs": 50, "max_steps": None, "time_budget": None, "val_every": 75.0, "val_every_steps": None,
-    "val_streams": 256, "val_warmup": 100, "threads": min(2, os.cpu_count() or 1), "seed": 0, "dtype": "float32",
+    "val_streams": 64, "val_warmup": 200, "threads": min(2, os.cpu_count() or 1), "seed": 0, "dtype": "float32",
 }
 
 
