@@ -75,9 +75,62 @@ def test_evaluation_is_the_mean_negative_log_probability_predict_gives(trained, 
     _, val = charlm.split_ids(charlm.encode(corpus.read_text(encoding="utf-8"), model.vocab))
     probs = model.predict(val[None, :-1], chunk_size=64)  # chunked with the state carried, as for long texts
     expected = -np.log(np.take_along_axis(probs[0], val[1:, None], axis=-1)).mean()
+    assert charlm.evaluate_ids(model, val, streams=1, chunk_size=37) == pytest.approx(expected, abs=1e-5)
     assert charlm.evaluate_ids(model, val, chunk_size=37) == pytest.approx(expected, abs=1e-5)
-    # the parallel slices with warm-up used during training are a close estimate
-    assert charlm.evaluate_ids(model, val, streams=5, warmup=50) == pytest.approx(expected, abs=0.05)
+    # the parallel slices with warm-up taken as they are: a close estimate
+    assert charlm.evaluate_ids(model, val, streams=5, warmup=50, exact=False) == pytest.approx(expected, abs=0.05)
+
+
+@pytest.mark.parametrize("streams, warmup, threads", [(None, 200, 1), (5, 50, 1), (7, 3, 1), (16, 0, 1), (6, 20, 2)])
+def test_segments_side_by_side_give_the_one_stream_figure(trained, corpus, streams, warmup, threads):
+    """Each segment's warm-up is checked against the end of the segment before it (a short one, or none, is read
+    again from there): the figure of one stream to 1e-6 nats, in float32."""
+    model = numrnn.load(trained / "model.npz")
+    _, val = charlm.split_ids(charlm.encode(corpus.read_text(encoding="utf-8"), model.vocab))
+    exact = charlm.evaluate_ids(model, val, streams=1)
+    how = {}
+    assert charlm.evaluate_ids(model, val, streams=streams, warmup=warmup, threads=threads,
+                               report=how) == pytest.approx(exact, abs=1e-6)
+    assert how["segments"] > 1 and how["exact"]
+    if warmup == 0:
+        assert how["rereads"] > 0  # from zeros, no segment but the first starts where the one stream is
+
+
+def never_forgetting_model(vocab_size=5, dtype="float64"):
+    """An LSTM whose cell state adds up every character it reads (forget gate 1, no decay): its state at any point
+    depends on the whole text before it, so no warm-up reaches it."""
+    model = charlm.build_model(vocab_size, hidden=3, layers=1, embedding_size=vocab_size, dtype=dtype)
+    lstm, size = model.layers[1], 3
+    weights = {name: np.zeros_like(value) for name, value in lstm.params.items()}
+    weights["weight_ih_l0"][2 * size:3 * size] = np.random.default_rng(0).normal(0, 1, (size, vocab_size))  # g
+    weights["bias_ih_l0"][:size] = 30        # i = 1
+    weights["bias_ih_l0"][size:2 * size] = 30  # f = 1: c_t = c_{t-1} + g_t
+    weights["bias_ih_l0"][3 * size:] = 30    # o = 1
+    lstm.load_state_dict(weights)
+    model.layers[0].load_state_dict({"weight": np.eye(vocab_size)})
+    model.vocab = [str(i) for i in range(vocab_size)]
+    return model
+
+
+def test_a_model_that_never_forgets_is_read_again_until_the_figure_is_exact():
+    model = never_forgetting_model()
+    ids = np.random.default_rng(1).integers(0, 5, 400)
+    exact = charlm.evaluate_ids(model, ids, streams=1)
+    how = {}
+    assert charlm.evaluate_ids(model, ids, streams=8, warmup=10, report=how) == pytest.approx(exact, abs=1e-9)
+    assert how["rereads"] >= 7  # every segment but the first, some more than once
+    estimate = charlm.evaluate_ids(model, ids, streams=8, warmup=10, exact=False)
+    assert abs(estimate - exact) > 1e-3  # the warm-ups alone are wrong for such a model
+
+
+def test_a_model_whose_state_overflows_scores_nan_not_an_error(trained, corpus):
+    model = numrnn.load(trained / "model.npz")
+    _, val = charlm.split_ids(charlm.encode(corpus.read_text(encoding="utf-8"), model.vocab))
+    signs = np.random.default_rng(0)
+    for value in model.params.values():  # products of +-3e38 overflow to +-inf, and inf - inf is NaN
+        value[...] = 3e38 * signs.choice([-1, 1], value.shape)
+    assert not math.isfinite(charlm.evaluate_ids(model, val, streams=1))
+    assert not math.isfinite(charlm.evaluate_ids(model, val, streams=4, warmup=10))
 
 
 # -- training ----------------------------------------------------------------------------------------------------------
@@ -109,6 +162,29 @@ def test_the_best_model_is_kept(corpus, tmp_path):
     assert saved.extra["text"]["validation"]["val_loss"] == best
     for name, value in model.state_dict().items():
         np.testing.assert_array_equal(saved.state_dict()[name], value)
+    # every validation is the figure of one stream: the kept model's, measured again at the end, is the same
+    assert history["final"]["val_loss"] == pytest.approx(best, abs=2e-5)
+    assert history["final"]["evaluation"]["exact"]
+
+
+def test_output_dropout_sits_before_the_dense_layer_and_acts_only_in_training():
+    model = charlm.build_model(7, hidden=6, layers=1, embedding_size=4, output_dropout=0.5)
+    assert [type(layer).__name__ for layer in model.layers] == ["Embedding", "LSTM", "Dropout", "Dense"]
+    assert model.layers[2].p == 0.5
+    ids = np.random.default_rng(0).integers(0, 7, (2, 12))
+    model.train()
+    assert not np.array_equal(model.forward(ids), model.forward(ids))  # a new mask every forward
+    first = model.predict(ids)
+    np.testing.assert_array_equal(model.predict(ids), first)  # none in evaluation
+    assert [type(layer).__name__ for layer in charlm.build_model(7).layers] == ["Embedding", "LSTM", "Dense"]
+
+
+def test_training_with_output_dropout_is_a_function_of_the_seed(corpus):
+    options = {**TINY, "epochs": 1, "val_every": 1e9, "threads": 2, "output_dropout": 0.3}
+    first, _ = charlm.train(corpus.read_text(encoding="utf-8"), log=None, **options)
+    second, _ = charlm.train(corpus.read_text(encoding="utf-8"), log=None, **options)
+    for name, value in first.state_dict().items():
+        np.testing.assert_array_equal(second.state_dict()[name], value, err_msg=name)
 
 
 @pytest.mark.parametrize("cell, input", [("gru", "onehot"), ("rnn", "embedding")])

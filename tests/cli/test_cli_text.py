@@ -23,6 +23,19 @@ def test_evaluate_json_prints_nats_and_bits(trained, corpus, capsys):
     assert result["bits_per_char"] == pytest.approx(result["val_loss"] / math.log(2))
 
 
+def test_output_dropout_puts_a_dropout_layer_before_the_dense_one(corpus, tmp_path, capsys):
+    import numrnn
+
+    argv = ["train", "text", "--data", str(corpus), "--out", str(tmp_path), "--max-steps", "2", "--hidden", "8",
+            "--layers", "1", "--embedding-size", "4", "--batch", "4", "--steps", "10", "--val-streams", "2",
+            "--output-dropout", "0.3", "--quiet"]
+    status, _, err = run_text(argv, capsys)
+    assert status == 0, err
+    layers = numrnn.load(tmp_path / "model.npz").layers
+    assert [type(layer).__name__ for layer in layers] == ["Embedding", "LSTM", "Dropout", "Dense"]
+    assert layers[2].p == 0.3
+
+
 def test_sample_command_prints_prime_and_text(trained, capsys):
     argv = ["sample", str(trained / "model.npz"), "--length", "40", "--temperature", "0.8", "--prime", "ROMEO:",
             "--seed", "3"]
@@ -43,6 +56,7 @@ def test_sample_command_prints_prime_and_text(trained, capsys):
     (["evaluate", "{model}", "--data", "{missing}"], "no such text file"),
     (["evaluate", "{model}", "--data", "{empty}"], "is empty"),
     (["evaluate", "{model}", "--data", "{foreign}"], "not in the model's vocabulary"),
+    (["train", "text", "--out", "{out}", "--output-dropout", "1"], "--output-dropout must be in [0, 1)"),
 ])
 def test_bad_input_exits_2_with_a_message(argv, message, trained, tmp_path, capsys):
     (tmp_path / "empty.txt").write_text("")

@@ -242,6 +242,9 @@ def _add_train_text(recipes):
                         help=f"stacked recurrent layers (default {d['layers']})")
     parser.add_argument("--dropout", type=non_negative_float, default=d["dropout"], metavar="P",
                         help=f"dropout between stacked layers (default {d['dropout']:g})")
+    parser.add_argument("--output-dropout", type=non_negative_float, default=d["output_dropout"], metavar="P",
+                        help="dropout on the last recurrent layer's output, before the dense layer "
+                             f"(default {d['output_dropout']:g})")
     parser.add_argument("--batch", type=positive_int, default=d["batch"], metavar="B",
                         help=f"parallel streams (default {d['batch']})")
     parser.add_argument("--steps", type=positive_int, default=d["steps"], metavar="T",
@@ -266,7 +269,8 @@ def _add_train_text(recipes):
     parser.add_argument("--val-every", type=positive_float, default=d["val_every"], metavar="SECONDS",
                         help=f"under --time-budget, validate every SECONDS of training (default {d['val_every']:g})")
     parser.add_argument("--val-streams", type=positive_int, default=d["val_streams"], metavar="S",
-                        help="parallel slices for the interval validation; 1 reads the split as one stream "
+                        help="segments of the validation split read side by side, each checked against the one "
+                             "before it (the figure of one stream, faster); 1 reads the split as one stream "
                              f"(default {d['val_streams']})")
     parser.add_argument("--threads", type=positive_int, default=d["threads"], metavar="N",
                         help=f"worker threads, each on a share of the streams (default {d['threads']})")

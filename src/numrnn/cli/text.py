@@ -22,17 +22,18 @@ from .progress import TextProgress
 __all__ = ["train_text", "sample", "evaluate_text", "OPTIONS"]
 
 #: the options of `numrnn train text` that are the trainer's (charlm.DEFAULTS)
-OPTIONS = ("cell", "input", "embedding_size", "hidden", "layers", "dropout", "batch", "steps", "lr", "lr_schedule",
-           "min_lr_fraction", "clip", "epochs", "max_steps", "time_budget", "val_every", "val_every_steps",
-           "val_streams", "threads", "seed", "dtype")
+OPTIONS = ("cell", "input", "embedding_size", "hidden", "layers", "dropout", "output_dropout", "batch", "steps", "lr",
+           "lr_schedule", "min_lr_fraction", "clip", "epochs", "max_steps", "time_budget", "val_every",
+           "val_every_steps", "val_streams", "threads", "seed", "dtype")
 
 
 def _options(args):
     options = {key: getattr(args, key) for key in OPTIONS if getattr(args, key, None) is not None}
     if options.get("clip") == 0:
         options["clip"] = None
-    if "dropout" in options and not options["dropout"] < 1:
-        raise ValueError(f"--dropout must be in [0, 1), got {options['dropout']}")
+    for key in ("dropout", "output_dropout"):
+        if key in options and not options[key] < 1:
+            raise ValueError(f"--{key.replace('_', '-')} must be in [0, 1), got {options[key]}")
     return options
 
 
@@ -80,7 +81,8 @@ def sample(args):
 
 
 def evaluate_text(args):
-    """The loss on the last 10% of args.data, read as one stream, in nats and bits per character."""
+    """The loss on the last 10% of args.data as one stream reads it (computed from segments side by side, on the
+    character model's worker threads: charlm.evaluate_ids), in nats and bits per character."""
     model = _load_text_model(args.model)
     text = charlm.read_text(args.data)
     ids = charlm.encode(text, model.vocab)
@@ -88,7 +90,7 @@ def evaluate_text(args):
     if len(val_ids) < 2:
         raise ValueError(f"{args.data} has {len(ids)} characters: its last 10% needs at least 2 (give at least 20)")
     began = time.perf_counter()
-    loss = charlm.evaluate_ids(model, val_ids, streams=1)
+    loss = charlm.evaluate_ids(model, val_ids, threads=charlm.DEFAULTS["threads"])
     seconds = time.perf_counter() - began
     result = {"val_loss": loss, "bits_per_char": loss / charlm.LN2, "characters": int(len(val_ids)),
               "model": os.fspath(args.model), "data": os.fspath(args.data), "seconds": round(seconds, 3)}

@@ -1,11 +1,15 @@
 """The character model: it reads character ids and predicts the next character at every step.
 
-    Embedding(V, E) -> LSTM / GRU / RNN(E, H, num_layers) -> Dense(H, V), softmax cross-entropy, Adam   (embedding)
-    OneHot(V)       -> LSTM / GRU / RNN(V, H, num_layers) -> Dense(H, V)                                (onehot)
+    Embedding(V, E) -> LSTM / GRU / RNN(E, H, num_layers) [-> Dropout(p)] -> Dense(H, V), cross-entropy, Adam
+    OneHot(V)       -> LSTM / GRU / RNN(V, H, num_layers) [-> Dropout(p)] -> Dense(H, V)          (input="onehot")
+
+Two dropouts, both only in training: `dropout` between stacked recurrent layers (torch.nn.LSTM's), and
+`output_dropout` on the last recurrent layer's output, before the dense layer (what torch's char-rnn examples and
+Zaremba et al. apply: the only dropout a one-layer model can have).
 
 The vocabulary (the characters in id order) is kept in model.vocab and saved with the model.
 """
-from ...layers import LAYERS, Dense, Embedding, OneHot
+from ...layers import LAYERS, Dense, Dropout, Embedding, OneHot
 from ...model import Sequential
 from ...optimizers import Adam
 
@@ -18,8 +22,9 @@ INPUTS = ("embedding", "onehot")
 
 
 def build_model(vocab_size, cell="lstm", input="embedding", embedding_size=64, hidden=256, layers=2, dropout=0.0,
-                lr=3e-3, clip=5.0, dtype="float32"):
-    """Embedding(V, E) or OneHot(V) -> cell(., hidden, layers) -> Dense(hidden, V), cross-entropy, Adam."""
+                lr=3e-3, clip=5.0, dtype="float32", output_dropout=0.0):
+    """Embedding(V, E) or OneHot(V) -> cell(., hidden, layers) [-> Dropout(output_dropout)] -> Dense(hidden, V),
+    cross-entropy, Adam. dropout: between the stacked recurrent layers; output_dropout: on the last one's output."""
     if input not in INPUTS:
         raise ValueError(f"input must be 'embedding' or 'onehot', got {input!r}")
     if cell not in CELLS:
@@ -29,9 +34,11 @@ def build_model(vocab_size, cell="lstm", input="embedding", embedding_size=64, h
         first, features = Embedding(vocab_size, embedding_size, dtype=dtype), embedding_size
     else:
         first, features = OneHot(vocab_size, dtype=dtype), vocab_size
-    return Sequential([first, recurrent(features, hidden, num_layers=layers, dropout=dropout, dtype=dtype),
-                       Dense(hidden, vocab_size, dtype=dtype)],
-                      loss="cross_entropy", optimizer=Adam(lr=lr), clip_norm=clip or None)
+    stack = [first, recurrent(features, hidden, num_layers=layers, dropout=dropout, dtype=dtype)]
+    if output_dropout:
+        stack.append(Dropout(output_dropout, dtype=dtype))
+    stack.append(Dense(hidden, vocab_size, dtype=dtype))
+    return Sequential(stack, loss="cross_entropy", optimizer=Adam(lr=lr), clip_norm=clip or None)
 
 
 def text_vocab(model, source=None):

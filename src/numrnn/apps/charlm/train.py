@@ -9,12 +9,13 @@ generator: workers.py) and apply_gradients (clipping to `clip`, then Adam), at t
 lr x Schedule(lr_schedule, floor=min_lr_fraction)(progress), progress being the largest of the characters seen,
 the steps taken and the time spent, as fractions of the epochs, of max_steps and of the time budget.
 
-Validation loss, in nats per character, is measured on `val_streams` parallel slices of the validation split, each
-warmed up on the `val_warmup` characters before it (evaluate.py): every `val_every_steps` steps (by default about
-ten times a run and at least once a pass over the text) when the run is bounded by epochs or max_steps, so that
-the whole run, best model included, is a function of the seed and the options; every `val_every` seconds under a
-time budget (unless val_every_steps is given). The model kept is the best by that figure, and the one-stream
-figure of the kept model is measured at the end (history["final"]). The loop and its exact resume: trainer.py.
+Validation loss, in nats per character, is the figure of the validation split read as one stream, computed from
+`val_streams` segments read side by side, each warmed up on the `val_warmup` characters before it and checked
+(evaluate.py): every `val_every_steps` steps (by default about ten times a run and at least once a pass over the
+text) when the run is bounded by epochs or max_steps, so that the whole run, best model included, is a function of
+the seed and the options; every `val_every` seconds under a time budget (unless val_every_steps is given). The model
+kept is the best by that figure, and measured once more at the end (history["final"]). The loop and its exact
+resume: trainer.py.
 """
 import os
 
@@ -35,9 +36,10 @@ __all__ = ["DEFAULTS", "train", "Trainer", "fingerprint"]
 #: overfits (train 1.12, validation 1.490 nats at the end; with it 1.21 and 1.475).
 DEFAULTS = {
     "cell": "lstm", "input": "embedding", "embedding_size": 64, "hidden": 256, "layers": 2, "dropout": 0.2,
+    "output_dropout": 0.0,
     "batch": 64, "steps": 50, "lr": 3e-3, "lr_schedule": "linear", "min_lr_fraction": 0.1, "clip": 5.0,
     "epochs": 50, "max_steps": None, "time_budget": None, "val_every": 75.0, "val_every_steps": None,
-    "val_streams": 256, "val_warmup": 100, "threads": min(2, os.cpu_count() or 1), "seed": 0, "dtype": "float32",
+    "val_streams": 64, "val_warmup": 200, "threads": min(2, os.cpu_count() or 1), "seed": 0, "dtype": "float32",
 }
 
 
@@ -70,7 +72,8 @@ def train(text, out=None, log=print, callbacks=(), checkpoints=None, run_id=None
     inputs, targets = make_streams(train_ids, config["batch"])
     model = build_model(len(vocab), cell=config["cell"], input=config["input"],
                         embedding_size=config["embedding_size"], hidden=config["hidden"], layers=config["layers"],
-                        dropout=config["dropout"], lr=config["lr"], clip=config["clip"], dtype=config["dtype"])
+                        dropout=config["dropout"], output_dropout=config["output_dropout"], lr=config["lr"],
+                        clip=config["clip"], dtype=config["dtype"])
     model.vocab = list(vocab)
     for layer in model.layers:
         if hasattr(layer, "stateful"):
@@ -131,6 +134,7 @@ def check_config(config):
         raise ValueError(f"val_warmup must be a non-negative integer, got {config['val_warmup']!r}")
     if not (isinstance(config["seed"], int) and 0 <= config["seed"] < 2 ** 63):
         raise ValueError(f"seed must be an integer in [0, 2**63), got {config['seed']!r}")
-    if not 0.0 <= config["dropout"] < 1.0:
-        raise ValueError(f"dropout must be in [0, 1), got {config['dropout']}")
+    for key in ("dropout", "output_dropout"):
+        if not 0.0 <= config[key] < 1.0:
+            raise ValueError(f"{key} must be in [0, 1), got {config[key]}")
 

@@ -188,12 +188,15 @@ class Trainer:
         """Put the best weights back, measure their one-stream validation loss, record it and save again."""
         if self.best_state is not None:
             self.model.load_state_dict(self.best_state)
+            self.workers.sync()  # the workers read shares of the segments
         began = time.perf_counter()
-        loss = evaluate_ids(self.model, self.val_ids, streams=1)
+        how = {}
+        loss = evaluate_ids(self.model, self.val_ids, replicas=self.workers.models, pool=self.workers.pool,
+                            report=how)
         final = {"val_loss": round(loss, 5), "bits_per_char": round(loss / LN2, 5),
                  "train_seconds": round(self.train_seconds, 2), "characters": self.chars, "steps": self.step,
                  "chars_per_second": round(self.chars / max(self.train_seconds, 1e-9), 1),
-                 "evaluation_seconds": round(time.perf_counter() - began, 2)}
+                 "evaluation_seconds": round(time.perf_counter() - began, 2), "evaluation": how}
         self.history["final"] = final
         best = self.best_record or min(self.history["validation"], key=lambda r: r["val_loss"])
         self.save_best(best, final)

@@ -1,0 +1,186 @@
+#!/usr/bin/env python
+"""Character-model configurations under one time budget, one after another, and a table of what each reached.
+
+Run by hand on an otherwise idle machine (this is not a test; each run takes --budget seconds plus its evaluation):
+
+    python benchmarks/charlm_configs.py --budget 600                      # every configuration below, in order
+    python benchmarks/charlm_configs.py --budget 600 --only gru512,default
+    python benchmarks/charlm_configs.py --budget 20 --out /tmp/configs    # a quick check that everything runs
+    python benchmarks/charlm_configs.py --list                            # the configurations and their options
+
+Each configuration is `numrnn train text --time-budget BUDGET` (Tiny Shakespeare unless --data) in its own process,
+from this checkout's src/, into OUT/NAME. The figure is the kept model's loss on the whole last 10% of the text as
+one stream reads it (history.json's "final", what `numrnn evaluate` prints). The table gives it with the characters
+per second of training, the smoothed training loss at the end (below the validation loss: the model overfits), the
+machine's load average before and after the run, and then each run's validation curve. --markdown FILE writes the
+tables, --json FILE the records.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+from _setup import REPO_SRC  # noqa: F401  (this checkout's src/ first on the path, for the runs too)
+
+#: name -> (options of `numrnn train text`, why it is tried). Options not given are charlm.DEFAULTS.
+CONFIGS = {
+    "default": ({}, "the defaults: LSTM 2x256, dropout 0.2 between the layers, Adam 3e-3 linear to 3e-4, clip 5, "
+                    "64 streams x 50"),
+    "lstm-outdrop": ({"output_dropout": 0.2, "lr_schedule": "cosine"},
+                     "the defaults with dropout on the output too and a cosine decay: they overfit (train 1.21 "
+                     "against 1.475)"),
+    "gru512-torch": ({"cell": "gru", "layers": 1, "hidden": 512, "dropout": 0.0, "output_dropout": 0.2,
+                      "lr": 2e-3, "lr_schedule": "cosine", "min_lr_fraction": 0.1, "clip": 1.0, "steps": 100},
+                     "torch's best 600-second RNN (1.454): GRU 1x512, dropout 0.2 on its output, Adam 2e-3 cosine "
+                     "to 2e-4, clip 1, 64 x 100; numrnn's GRU trains faster, so it sees more characters"),
+    "gru512-drop3": ({"cell": "gru", "layers": 1, "hidden": 512, "dropout": 0.0, "output_dropout": 0.3,
+                      "lr": 2e-3, "lr_schedule": "cosine", "min_lr_fraction": 0.1, "clip": 1.0, "steps": 100},
+                     "the same with more dropout: more characters in the budget, more overfitting"),
+    "gru512-lr3": ({"cell": "gru", "layers": 1, "hidden": 512, "dropout": 0.0, "output_dropout": 0.25,
+                    "lr": 3e-3, "lr_schedule": "cosine", "min_lr_fraction": 0.05, "clip": 1.0, "steps": 50},
+                   "GRU 1x512, shorter chunks (twice the steps) at a higher rate"),
+    "lstm512-outdrop": ({"layers": 1, "hidden": 512, "dropout": 0.0, "output_dropout": 0.25, "lr": 2e-3,
+                         "lr_schedule": "cosine", "clip": 1.0, "steps": 100},
+                        "an LSTM of torch's best shape, to tell the cell from the shape"),
+    "gru2x384": ({"cell": "gru", "layers": 2, "hidden": 384, "dropout": 0.2, "output_dropout": 0.2, "lr": 2e-3,
+                  "lr_schedule": "cosine", "min_lr_fraction": 0.1, "clip": 1.0, "steps": 100},
+                 "more capacity, both dropouts: whether depth pays at this budget"),
+}
+
+
+def command_line(name, options, args):
+    argv = [sys.executable, "-m", "numrnn", "train", "text", "--out", os.path.join(args.out, name),
+            "--time-budget", f"{args.budget:g}", "--overwrite"]
+    if args.data:
+        argv += ["--data", args.data]
+    options = {"val_every": max(10.0, args.budget / 8), **options}  # about eight validations in 600 s
+    for key, value in options.items():
+        argv += [f"--{key.replace('_', '-')}", f"{value:g}" if isinstance(value, float) else str(value)]
+    return argv
+
+
+def loadavg():
+    try:
+        with open("/proc/loadavg") as stream:
+            return " ".join(stream.read().split()[:3])
+    except OSError:
+        return "?"
+
+
+def busiest():
+    """The processes using the most CPU right now (ps), for the record of what else ran."""
+    try:
+        out = subprocess.run(["ps", "-eo", "pcpu,args", "--sort=-pcpu"], capture_output=True, text=True,
+                             timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return [" ".join(line.split())[:100] for line in out.splitlines()[1:6]]
+
+
+def run(name, options, args):
+    argv = command_line(name, options, args)
+    os.makedirs(os.path.join(args.out, name), exist_ok=True)
+    log_path = os.path.join(args.out, f"{name}.log")
+    print(f"== {name}: {' '.join(argv[1:])}", flush=True)
+    before, top, began = loadavg(), busiest(), time.perf_counter()
+    with open(log_path, "w") as log:
+        status = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT).returncode
+    record = {"name": name, "options": options, "argv": argv[1:], "status": status, "load_before": before,
+              "load_after": loadavg(), "busiest_before": top, "wall_seconds": round(time.perf_counter() - began, 1),
+              "log": log_path}
+    history_path = os.path.join(args.out, name, "history.json")
+    if status == 0 and os.path.exists(history_path):
+        with open(history_path) as stream:
+            history = json.load(stream)
+        final = history.get("final") or {}
+        curve = history.get("validation", [])
+        record.update(final=final, curve=[{key: r.get(key) for key in ("seconds", "val_loss", "train_loss", "lr",
+                                                                       "characters")} for r in curve],
+                      train_loss=curve[-1]["train_loss"] if curve else None, parameters=history.get("parameters"))
+    print(f"   {summary(record)}", flush=True)
+    return record
+
+
+def summary(record):
+    final = record.get("final")
+    if not final:
+        return f"failed (exit {record['status']}, see {record['log']})"
+    return (f"{final['val_loss']:.4f} nats/char, {final['chars_per_second']:,.0f} chars/s, train "
+            f"{record['train_loss']:.3f}, load {record['load_before']} -> {record['load_after']}")
+
+
+def describe(options):
+    config = {"cell": "lstm", "layers": 2, "hidden": 256, "dropout": 0.2, "output_dropout": 0.0, "lr": 3e-3,
+              "lr_schedule": "linear", "min_lr_fraction": 0.1, "clip": 5.0, "batch": 64, "steps": 50, **options}
+    return (f"{config['cell'].upper()} {config['layers']}x{config['hidden']} | {config['dropout']:g} / "
+            f"{config['output_dropout']:g} | {config['lr']:g} {config['lr_schedule']} to "
+            f"{config['lr'] * config['min_lr_fraction']:g} | {config['clip']:g} | {config['batch']}x{config['steps']}")
+
+
+def tables(records, budget):
+    lines = [f"Each run: `numrnn train text --time-budget {budget:g}` plus the options; final = the kept model on "
+             f"the whole last 10% as one stream.", "",
+             "| config | model | dropout between / on output | Adam lr, schedule | clip | streams x steps | "
+             "final nats/char | bits/char | chars/s | characters | train loss at the end | load before -> after |",
+             "|---|---|---|---|---:|---|---:|---:|---:|---:|---:|---|"]
+    for record in records:
+        final = record.get("final")
+        model = describe(record["options"])
+        if not final:
+            lines.append(f"| {record['name']} | {model} | failed (exit {record['status']}) |||||||")
+            continue
+        lines.append(f"| {record['name']} | {model} | **{final['val_loss']:.4f}** | {final['bits_per_char']:.4f} | "
+                     f"{final['chars_per_second']:,.0f} | {final['characters'] / 1e6:.1f}M | "
+                     f"{record['train_loss']:.3f} | {record['load_before']} -> {record['load_after']} |")
+    for record in records:
+        if not record.get("curve"):
+            continue
+        curve = record["curve"]
+        lines += ["", f"Validation curve, {record['name']}:", "",
+                  "| seconds | " + " | ".join(f"{r['seconds']:.0f}" for r in curve) + " |",
+                  "|---|" + "---|" * len(curve),
+                  "| val loss | " + " | ".join(f"{r['val_loss']:.3f}" for r in curve) + " |",
+                  "| train loss | " + " | ".join("-" if r["train_loss"] is None else f"{r['train_loss']:.3f}"
+                                                for r in curve) + " |"]
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--budget", type=float, default=600.0, help="seconds of training per run (default 600)")
+    parser.add_argument("--only", help="comma-separated names (default: all, in the order of --list)")
+    parser.add_argument("--out", default="runs/configs", help="folder of the runs (default runs/configs)")
+    parser.add_argument("--data", help="a text file (default: Tiny Shakespeare, shipped)")
+    parser.add_argument("--markdown", metavar="FILE", help="also write the tables to FILE")
+    parser.add_argument("--json", metavar="FILE", help="also write the records to FILE")
+    parser.add_argument("--list", action="store_true", help="print the configurations and exit")
+    args = parser.parse_args()
+    names = list(CONFIGS) if not args.only else [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = [name for name in names if name not in CONFIGS]
+    if unknown:
+        parser.error(f"unknown configurations {unknown}; choose from {list(CONFIGS)}")
+    if args.list:
+        for name in names:
+            options, why = CONFIGS[name]
+            print(f"{name}: {describe(options)}\n    {why}\n    {' '.join(command_line(name, options, args)[1:])}")
+        return
+    print(f"# {len(names)} runs of {args.budget:g} s into {args.out}; load average {loadavg()}; busiest now:")
+    for line in busiest():
+        print(f"#   {line}")
+    records = [run(name, CONFIGS[name][0], args) for name in names]
+    text = tables(records, args.budget)
+    print()
+    print(text)
+    if args.markdown:
+        with open(args.markdown, "w") as stream:
+            stream.write(text + "\n")
+    if args.json:
+        with open(args.json, "w") as stream:
+            json.dump(records, stream, indent=1)
+
+
+if __name__ == "__main__":
+    main()
