@@ -262,6 +262,97 @@ def test_load_state_dict_resumes_exactly(make):
     assert resumed.step_count == original.step_count == 3
 
 
+ALL = pytest.mark.parametrize("make", [lambda: SGD(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
+                                       lambda: Adam(lr=0.1), lambda: RMSprop(momentum=0.5), Adagrad, Rprop],
+                               ids=["SGD", "Adam", "RMSprop", "Adagrad", "Rprop"])
+
+
+def _state(optimizer):
+    return {name: {slot: value.copy() for slot, value in slots.items()} for name, slots in optimizer.state.items()}
+
+
+def _same_state(first, second):
+    assert first.keys() == second.keys()
+    for name, slots in first.items():
+        assert slots.keys() == second[name].keys()
+        for slot, value in slots.items():
+            np.testing.assert_array_equal(second[name][slot], value, err_msg=f"{name}/{slot}")
+            assert second[name][slot].dtype == value.dtype
+
+
+@ALL
+def test_steps_after_keep_give_the_bits_of_steps_without_it(make):
+    """keep() sets the old state aside instead of copying it; the steps compute the same numbers."""
+    guarded, plain = make(), make()
+    params = {"w": np.array(P0, dtype=np.float32), "b": np.array([0.5], dtype=np.float32)}
+    copy = {name: value.copy() for name, value in params.items()}
+    for grads in ([G1, [1.0]], [G2, [-2.0]], [G3, [0.25]], [G1, [0.0]]):
+        grads = {"w": np.array(grads[0], dtype=np.float32), "b": np.array(grads[1], dtype=np.float32)}
+        guarded.keep(params)
+        guarded.step(params, grads)
+        plain.step(copy, grads)
+        for name, value in copy.items():
+            np.testing.assert_array_equal(params[name], value, err_msg=name)
+        _same_state(_state(plain), _state(guarded))
+
+
+@ALL
+def test_rollback_puts_back_the_weights_and_state_kept_before_the_steps_since(make):
+    optimizer = make()
+    params = {"w": np.array(P0)}
+    optimizer.step(params, {"w": np.array(G1)})
+    weights, state, count = params["w"].copy(), _state(optimizer), optimizer.step_count
+    optimizer.keep(params)
+    optimizer.step(params, {"w": np.array(G2)})
+    optimizer.step(params, {"w": np.array(G3)})  # two steps after one keep: both undone
+    optimizer.rollback(params)
+    np.testing.assert_array_equal(params["w"], weights)
+    _same_state(state, _state(optimizer))
+    assert optimizer.step_count == count
+    optimizer.step(params, {"w": np.array(G2)})  # and it steps on from there as if nothing had happened
+    again = make()
+    replay = {"w": np.array(P0)}
+    again.step(replay, {"w": np.array(G1)})
+    again.step(replay, {"w": np.array(G2)})
+    np.testing.assert_array_equal(params["w"], replay["w"])
+    _same_state(_state(again), _state(optimizer))
+
+
+@ALL
+def test_rollback_removes_the_state_of_a_parameter_first_seen_after_keep(make):
+    optimizer = make()
+    params = {"w": np.array(P0)}
+    optimizer.keep(params)
+    optimizer.step(params, {"w": np.array(G1)})
+    optimizer.rollback(params)
+    assert optimizer.state == {} and optimizer.step_count == 0
+    np.testing.assert_array_equal(params["w"], P0)
+
+
+def test_an_optimizer_of_your_own_without_previous_has_its_state_copied_by_keep():
+    class Momentum(Optimizer):
+        """buf = 0.5 buf + g; p -= lr buf, written in place the old way (no `previous`)."""
+        slots = ("buf",)
+
+        def _hyperparameters(self):
+            return {"lr": self.lr}
+
+        def _update(self, param, grad, state, scratch):
+            state["buf"] *= 0.5
+            state["buf"] += grad
+            param -= np.multiply(state["buf"], self.lr, out=scratch)
+
+    optimizer = Momentum(0.1)
+    params = {"w": np.array(P0)}
+    optimizer.step(params, {"w": np.array(G1)})
+    weights, buf = params["w"].copy(), optimizer.state["w"]["buf"].copy()
+    optimizer.keep(params)
+    optimizer.step(params, {"w": np.array(G2)})
+    optimizer.rollback(params)
+    np.testing.assert_array_equal(params["w"], weights)
+    np.testing.assert_array_equal(optimizer.state["w"]["buf"], buf)
+
+
 def test_state_dict_holds_copies():
     optimizer = SGD(momentum=0.9)
     params = {"w": np.array(P0)}

@@ -51,15 +51,20 @@ def test_a_diverging_fit_raises_naming_the_step_and_keeps_the_weights_from_befor
             np.testing.assert_array_equal(value, last_good[name])
 
 
-def test_an_overflowing_step_is_undone_exactly(rng):
+@pytest.mark.parametrize("optimizer, overflowing_lr", [
+    (lambda: numrnn.SGD(lr=1e-6, momentum=0.9), 1e36), (lambda: numrnn.Adam(lr=1e-3), 1e39),
+    (lambda: numrnn.RMSprop(lr=1e-3, momentum=0.5), 1e39), (lambda: numrnn.Adagrad(lr=1e-3), 1e39)],
+    ids=["SGD", "Adam", "RMSprop", "Adagrad"])
+def test_an_overflowing_step_is_undone_exactly(rng, optimizer, overflowing_lr):
     """Finite gradients, a learning rate so large that a weight overflows float32: the step is undone, the weights
-    and the optimizer's state (momentum buffers, step count) bit for bit as before it."""
+    and the optimizer's state (momentum buffers, running averages, step counts) bit for bit as before it."""
     X, y = rng.standard_normal((8, 5, 1)), np.full((8, 1), 1000.0)  # a loss of ~1e6, gradients of ~1e3
     net = numrnn.Sequential([numrnn.RNN(1, 4, return_sequences=False), numrnn.Dense(4, 1)], loss="mse",
-                            optimizer=numrnn.SGD(lr=1e-6, momentum=0.9))
+                            optimizer=optimizer())
+    net.train_on_batch(X, y)
     net.train_on_batch(X, y)
     before, state = net.state_dict(), net.optimizer.state_dict()
-    net.optimizer.lr = 1e36  # lr * gradient > 3.4e38, float32's largest
+    net.optimizer.lr = overflowing_lr  # lr * gradient (or lr alone, for the adaptive ones) > 3.4e38
     with pytest.raises(FloatingPointError, match="made a weight overflow; the step was undone"):
         net.train_on_batch(X, y)
     for name, value in net.state_dict().items():
@@ -69,6 +74,8 @@ def test_an_overflowing_step_is_undone_exactly(rng):
     for name, slots in state["state"].items():
         for slot, value in slots.items():
             np.testing.assert_array_equal(after["state"][name][slot], value)
+    net.optimizer.lr = 1e-3  # and training goes on from there
+    assert np.isfinite(net.train_on_batch(X, y)["loss"])
 
 
 def test_terminate_on_nan_stops_quietly(rng):

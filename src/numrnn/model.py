@@ -308,7 +308,7 @@ class Sequential:
                     pieces = [self.prediction(self.forward(part[:, begin:begin + chunk_size]))
                               for begin in range(0, X.shape[1], chunk_size)]
                 outputs.append(np.concatenate(pieces, axis=1))
-        return np.concatenate(outputs, axis=0)
+        return outputs[0] if len(outputs) == 1 else np.concatenate(outputs, axis=0)  # each a copy of its own
 
     def prediction(self, output):
         """A forward's output as predict returns it: through the loss's predict (probabilities), batch-first."""

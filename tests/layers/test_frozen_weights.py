@@ -1,4 +1,5 @@
-"""frozen_weights: derived weight copies are built once inside the block and rebuilt after it."""
+"""frozen_weights: derived weight copies are built once inside the block; kept for the next block only while the
+weights they came from are bit for bit the same (the rule: numrnn.layers.layouts' docstring)."""
 import numpy as np
 import pytest
 
@@ -30,6 +31,75 @@ def test_predict_uses_frozen_weights_without_changing_results(rng):
     second = model.predict(x)
     assert np.abs(first - second).max() > 1e-4
     np.testing.assert_array_equal(model.predict(x, chunk_size=2), second)
+
+
+def _fresh_prediction(model, x):
+    """What a model with the same weights, built from nothing, predicts (no copy kept anywhere)."""
+    fresh = numrnn.Sequential([type(layer).from_config(layer.config()) for layer in model.layers],
+                              loss="cross_entropy")
+    fresh.load_state_dict(model.state_dict())
+    return fresh.predict(x)
+
+
+EDITS = {
+    "an element changed in place": lambda p: p.__setitem__((0, 0), p[0, 0] + 0.25),
+    "two rows swapped in place": lambda p: p.__setitem__(slice(None), p[[1, 0] + list(range(2, len(p)))]),
+    "a change below a float32 ulp of the sum of all": lambda p: p.__setitem__((1, 1), np.nextafter(p[1, 1], 1)),
+    "a whole weight written with copyto": lambda p: np.copyto(p, np.flipud(p)),
+}
+
+
+@pytest.mark.parametrize("cell", [numrnn.LSTM, numrnn.GRU, numrnn.RNN])
+@pytest.mark.parametrize("edit", list(EDITS))
+@pytest.mark.parametrize("name", ["weight_ih_l0", "weight_hh_l0"])
+def test_a_weight_edited_in_place_between_predicts_is_never_served_stale(cell, edit, name, rng, monkeypatch):
+    """predict keeps its derived weight copies from one call to the next; any change to the weights they came from,
+    however made (one ulp too, which may not move the output), is seen and rebuilds them."""
+    from numrnn.layers import layouts
+
+    checks = []
+    same_bits = layouts._same_bits
+    monkeypatch.setattr(layouts, "_same_bits", lambda *args: checks.append(same_bits(*args)) or checks[-1])
+    model = numrnn.Sequential([cell(3, 6), numrnn.Dense(6, 2)], loss="cross_entropy")
+    x = rng.standard_normal((3, 7, 3)).astype(np.float32)
+    before = model.predict(x)
+    np.testing.assert_array_equal(model.predict(x), before)  # the kept copies, unchanged weights
+    assert checks and all(checks)
+    checks.clear()
+    EDITS[edit](model.layers[0].params[name])
+    after = model.predict(x)
+    assert checks and not all(checks)  # the copy built from the edited weight was found out of date
+    np.testing.assert_array_equal(after, _fresh_prediction(model, x))
+
+
+@pytest.mark.parametrize("cell", [numrnn.LSTM, numrnn.GRU])
+def test_a_bias_changed_by_load_state_dict_or_a_training_step_is_seen_by_the_next_predict(cell, rng):
+    model = numrnn.Sequential([cell(3, 6), numrnn.Dense(6, 2)], loss="cross_entropy", optimizer=numrnn.Adam(0.1))
+    x, y = rng.standard_normal((3, 7, 3)).astype(np.float32), rng.integers(0, 2, (3, 7))
+    model.predict(x)
+    state = model.state_dict()
+    state["0.bias_hh_l0"] = state["0.bias_hh_l0"] + 1.0
+    model.load_state_dict(state)
+    np.testing.assert_array_equal(model.predict(x), _fresh_prediction(model, x))
+    model.train_on_batch(x, y)
+    np.testing.assert_array_equal(model.predict(x), _fresh_prediction(model, x))
+
+
+def test_unchanged_weights_are_not_copied_again_by_the_next_predict(rng, monkeypatch):
+    model = numrnn.Sequential([numrnn.LSTM(3, 6), numrnn.Dense(6, 2)], loss="cross_entropy")
+    x = rng.standard_normal((3, 7, 3)).astype(np.float32)
+    builds = []
+    reorder = numrnn.LSTM._reorder
+    monkeypatch.setattr(numrnn.LSTM, "_reorder", lambda self, *a, **k: builds.append(1) or reorder(self, *a, **k))
+    model.predict(x)
+    built = len(builds)
+    assert built > 0
+    model.predict(x)
+    model.predict(x, chunk_size=2)
+    assert len(builds) == built
+    model.layers[0].params["weight_hh_l0"][2, 3] *= 2
+    model.predict(x)
+    assert len(builds) == 2 * built
 
 
 # -- inference(): forward only, nothing kept for backward ---------------------------------------------------------------

@@ -101,7 +101,9 @@ class GRU(StackedRecurrent):
                 out[2 * size:3 * size, size] = bias_hh[2 * size:]
                 out[3 * size:, size] = bias_ih[2 * size:]
 
-        return self._derived_weight(f"weight_stacked_{k}{s}", (4 * size, size + ones + weight_ih.shape[1]), build)
+        sources = (weight_ih, weight_hh) + ((bias_ih, bias_hh) if self.bias else ())
+        return self._derived_weight(f"weight_stacked_{k}{s}", (4 * size, size + ones + weight_ih.shape[1]), build,
+                                    sources)
 
     def _cell_forward(self, k, s, stacked, state0, mask):
         steps = stacked.shape[0] - 1

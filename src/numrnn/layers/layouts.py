@@ -20,6 +20,12 @@ inputs [h_{t-1}; 1; x_t] (K, B) (see _stack_inputs). The gate gradients are kept
     grad_x    = grad_projected^T W_ih
 
 Buffers are reused from call to call (a fresh large allocation per step costs page faults on every call).
+
+Derived weight copies (the LSTM's and GRU's stacked weights, the transposed W's): built on every call in training,
+where every step changes the weights; inside inference() built once, and kept for the next inference() with a copy
+of the weights they came from, when those take at most KEEP_DERIVED bytes. The next inference() uses them only if
+every one of those weights is bit for bit what it was (an exact comparison: an optimizer's step, load_state_dict
+and a user's own edit in place, a permutation of rows included, all rebuild them), so a stale copy is never used.
 """
 import contextlib
 
@@ -27,6 +33,11 @@ import numpy as np
 
 from ..sequences import gather_steps, reverse_within
 from .base import Layer, Workspace
+
+#: derived weight copies from at most this many bytes of weights are kept from one inference() to the next (see the
+#: module docstring). Checking the weights costs about half a rebuild (an LSTM of 128 units: 27 against 50 us); a
+#: small model's predict pays it on every call, a large one's (L, XL) hardly notices the rebuild.
+KEEP_DERIVED = 4 * 1024 * 1024
 
 
 class FastLayouts(Layer):
@@ -41,12 +52,14 @@ class FastLayouts(Layer):
         self._weights_frozen = False
         self._inference = False
         self._derived_ready = set()
+        self._derived_sources = {}  # key -> (the derived array, copies of the weights it was built from)
 
     @contextlib.contextmanager
     def frozen_weights(self):
         """Promise that no weight changes inside the block, so the weight copies a cell derives (the LSTM's and GRU's
         stacked [W_hh | b | W_ih] with the sigmoid rows halved, the RNN's W^T) are built once instead of on every
-        forward: what makes sampling one step at a time fast. inference() enters it; training must not."""
+        forward: what makes sampling one step at a time fast. inference() enters it; training must not. Copies of
+        small weights are kept for the next block while those weights stay bit for bit the same (module docstring)."""
         previous = self._weights_frozen
         self._weights_frozen = True
         self._derived_ready.clear()
@@ -69,13 +82,24 @@ class FastLayouts(Layer):
         finally:
             self._inference = previous
 
-    def _derived_weight(self, key, shape, build):
-        """A workspace array filled by build(out); rebuilt on every call unless inside frozen_weights()."""
+    def _derived_weight(self, key, shape, build, sources=()):
+        """A workspace array filled by build(out) from the parameter arrays `sources`: rebuilt on every call outside
+        frozen_weights(); inside, once, or not at all when the copy kept from an earlier block was built from weights
+        bit for bit equal to `sources` (see the module docstring)."""
         array = self._workspace.get(key, shape, self.dtype)
-        if not (self._weights_frozen and key in self._derived_ready):
+        if not self._weights_frozen:
+            self._derived_sources.pop(key, None)
             build(array)
-            if self._weights_frozen:
-                self._derived_ready.add(key)
+            return array
+        if key in self._derived_ready:
+            return array
+        kept = self._derived_sources.pop(key, None)
+        if kept is None or kept[0] is not array or not _same_bits(sources, kept[1]):
+            build(array)
+            kept = (array, [source.copy() for source in sources])
+        if sources and sum(source.nbytes for source in sources) <= KEEP_DERIVED:
+            self._derived_sources[key] = kept
+        self._derived_ready.add(key)
         return array
 
     def _projection_bias(self, k, s):
@@ -87,7 +111,7 @@ class FastLayouts(Layer):
         transposed view. Built on every forward, once inside frozen_weights()."""
         weight = self.params[f"weight_{kind}_l{k}{s}"]
         return self._derived_weight(f"weight_{kind}_t_{k}{s}", weight.shape[::-1],
-                                    lambda out: np.copyto(out, weight.T))
+                                    lambda out: np.copyto(out, weight.T), (weight,))
 
     def _project(self, k, s, inputs):
         """x W_ih^T + bias for every time step in one matrix product, into a reused buffer.
@@ -179,3 +203,16 @@ class FastLayouts(Layer):
         grad_inputs = grad_projected_2d.T @ self.params[f"weight_ih_l{k}{s}"]
         return grad_inputs.reshape(steps, batch, inputs.shape[-1])
 
+
+def _same_bits(arrays, copies):
+    """True if every array holds exactly the bits of its copy (same shape and dtype; NaN equals itself, 0 and -0
+    differ): the exact test a kept derived copy must pass."""
+    if len(arrays) != len(copies):
+        return False
+    for array, copy in zip(arrays, copies):
+        if array.shape != copy.shape or array.dtype != copy.dtype:
+            return False
+        unsigned = np.dtype(f"u{array.dtype.itemsize}")
+        if not np.array_equal(array.view(unsigned), copy.view(unsigned)):
+            return False
+    return True

@@ -86,7 +86,10 @@ class LSTM(StackedRecurrent):
                 self._reorder(self._projection_bias(k, s)[:, None], out[:, size:size + 1], halve=True)
             self._reorder(weight_ih, out[:, size + ones:], halve=True)
 
-        return self._derived_weight(f"weight_stacked_{k}{s}", (4 * size, size + ones + weight_ih.shape[1]), build)
+        sources = (weight_ih, weight_hh) + ((self.params[f"bias_ih_l{k}{s}"], self.params[f"bias_hh_l{k}{s}"])
+                                            if self.bias else ())
+        return self._derived_weight(f"weight_stacked_{k}{s}", (4 * size, size + ones + weight_ih.shape[1]), build,
+                                    sources)
 
     def _cell_forward(self, k, s, stacked, state0, mask):
         steps = stacked.shape[0] - 1
