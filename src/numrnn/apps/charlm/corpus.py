@@ -8,6 +8,12 @@ n = (N - 1) // B characters each, targets shifted by one,
 
 and one pass walks the streams in consecutive chunks of `steps` columns (char-rnn's layout): chunk k + 1 of a
 stream continues chunk k, which is what lets a stateful model carry its state from one chunk to the next.
+
+With an offset o (pass_offset), a pass reads the text rotated: t_o .. t_{N-1} t_0 .. t_{o-1}, cut the same way.
+Each pass then meets every character behind other chunk boundaries and after another history of carried state,
+instead of the same (state, chunk) pairs pass after pass, which a large model learns by heart (the runs in the
+README: a random offset per pass is a regulariser, like torch's random windows); the one pair t_{N-1} -> t_0 where
+the rotation joins the text's end to its start is read as any other.
 """
 import math
 import os
@@ -18,10 +24,12 @@ import numpy as np
 from ... import data
 from ..._validate import check_positive_int
 
-__all__ = ["VALIDATION_FRACTION", "default_corpus", "read_text", "build_vocab", "encode", "decode", "split_ids",
-           "make_streams", "iterate_chunks"]
+__all__ = ["VALIDATION_FRACTION", "PASS_OFFSETS", "default_corpus", "read_text", "build_vocab", "encode", "decode", "split_ids",
+           "make_streams", "pass_offset", "iterate_chunks"]
 
 VALIDATION_FRACTION = 0.1
+#: where each pass over the training text starts (pass_offset): a random point, or the start
+PASS_OFFSETS = ("random", "none")
 
 
 def default_corpus():
@@ -87,9 +95,12 @@ def split_ids(ids, fraction=VALIDATION_FRACTION):
     return ids[:split], ids[split:]
 
 
-def make_streams(ids, batch):
-    """(X, Y), each (batch, n): `batch` consecutive slices of the ids, n = (len(ids) - 1) // batch, Y shifted by 1."""
+def make_streams(ids, batch, offset=0):
+    """(X, Y), each (batch, n): `batch` consecutive slices of the ids, n = (len(ids) - 1) // batch, Y shifted by 1;
+    offset: the ids read from there, round to their start (the module docstring)."""
     batch = check_positive_int("batch", batch)
+    if offset:
+        ids = np.concatenate((ids[offset:], ids[:offset]))
     length = (len(ids) - 1) // batch
     if length < 1:
         raise ValueError(f"the training text has {len(ids)} characters, too few for {batch} streams "
@@ -97,6 +108,12 @@ def make_streams(ids, batch):
     inputs = np.ascontiguousarray(ids[:length * batch].reshape(batch, length))
     targets = np.ascontiguousarray(ids[1:length * batch + 1].reshape(batch, length))
     return inputs, targets
+
+
+def pass_offset(count, seed, epoch):
+    """Where pass `epoch` of a run seeded `seed` starts reading `count` training ids (pass_offset="random"): a
+    function of the seed and the pass alone, so that a resumed run reads what the run it continues would have."""
+    return int(np.random.default_rng([int(seed) % 2 ** 63, int(epoch), 0x0FF5E7]).integers(count))
 
 
 def iterate_chunks(inputs, targets, steps):

@@ -23,6 +23,7 @@ from ...io.load import load
 from ...random import get_state, set_state
 from ...schedules import Schedule
 from ..runs import jsonable
+from .corpus import make_streams, pass_offset
 from .evaluate import LN2, evaluate_ids
 
 __all__ = ["Trainer", "validation_every"]
@@ -32,7 +33,7 @@ class Trainer:
     """The state of one character-model training in progress (see the module docstring)."""
 
     def __init__(self, model, config, workers, val_ids, out, history, log, callbacks=(), checkpoints=None,
-                 run=None):
+                 run=None, train_ids=None):
         self.model, self.config, self.workers, self.val_ids, self.out = model, config, workers, val_ids, out
         self.history, self.log = history, log or (lambda *args, **kwargs: None)
         self.callbacks, self.checkpoints, self.run = list(callbacks), checkpoints, run or {}
@@ -49,6 +50,9 @@ class Trainer:
         self.train_loss = self.best = self.best_state = self.best_record = self.train_seconds = None
         self.ended = False
         self.start = None
+        #: the training ids, read from a new offset each pass with pass_offset="random" (None: the workers' streams)
+        self.train_ids = train_ids if config.get("pass_offset", "none") == "random" else None
+        self.streams_epoch = None  # the pass whose streams the workers hold
 
     # -- the loop ------------------------------------------------------------------------------------------------
     def progress(self):
@@ -102,6 +106,8 @@ class Trainer:
 
     def train_step(self):
         config, model, workers = self.config, self.model, self.workers
+        if self.train_ids is not None and self.streams_epoch != self.epoch:
+            self.read_pass()
         if self.chunk == 0:
             workers.reset_states()  # every pass starts from zeros
         chunk = workers.chunk(self.chunk, config["steps"])
@@ -128,6 +134,15 @@ class Trainer:
             self.checkpoints.check_stop(model, self.state_dict, self.checkpoint_extra())
             if self.checkpoints.due(epoch_end=epoch_end):
                 self.save_checkpoint()
+
+    def read_pass(self):
+        """Give the workers this pass's streams: the training text read from the pass's offset (pass_offset), a
+        function of the seed and the pass, so a run resumed mid-pass reads on from the same streams."""
+        offset = pass_offset(len(self.train_ids), self.config["seed"], self.epoch)
+        inputs, targets = make_streams(self.train_ids, self.batch, offset)
+        inputs, targets, _ = self.model.check_data(inputs, targets)
+        self.workers.set_streams(inputs, targets)
+        self.streams_epoch = self.epoch
 
     def diverged(self, error):
         """Record the divergence in history.json and raise it, naming the step and what to change."""

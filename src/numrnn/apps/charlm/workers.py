@@ -26,10 +26,10 @@ class Workers:
 
     def __init__(self, model, inputs, targets, count, seed=0):
         count = min(count, inputs.shape[0])
-        rows = np.array_split(np.arange(inputs.shape[0]), count)
+        self._rows = np.array_split(np.arange(inputs.shape[0]), count)
         #: each worker's fraction of the streams: its weight in the batch's gradient and loss
-        self.shares = [len(r) / inputs.shape[0] for r in rows]
-        self.parts = [(np.ascontiguousarray(inputs[r]), np.ascontiguousarray(targets[r])) for r in rows]
+        self.shares = [len(r) / inputs.shape[0] for r in self._rows]
+        self.set_streams(inputs, targets)
         self.model = model
         self.models = [model] + [model.clone() for _ in range(count - 1)]
         self.pool = ThreadPoolExecutor(count, thread_name_prefix="numrnn-text") if count > 1 else None
@@ -37,6 +37,10 @@ class Workers:
             for layer_index, layer in enumerate(worker.layers):
                 if hasattr(layer, "generator"):
                     layer.generator = np.random.default_rng([int(seed) % 2 ** 63, worker_index, layer_index])
+
+    def set_streams(self, inputs, targets):
+        """Read these streams from now on (a new pass's, shaped as the first): each worker takes its share."""
+        self.parts = [(np.ascontiguousarray(inputs[r]), np.ascontiguousarray(targets[r])) for r in self._rows]
 
     @property
     def count(self):
