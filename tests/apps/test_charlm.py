@@ -55,6 +55,53 @@ def test_streams_cover_the_text_in_order_and_chunks_walk_them_consecutively():
     np.testing.assert_array_equal(np.concatenate([y for _, y in pieces], axis=1), targets)
 
 
+def test_a_pass_from_an_offset_reads_the_text_rotated_round_to_its_start():
+    ids = np.arange(103)
+    inputs, targets = charlm.make_streams(ids, batch=4, offset=10)
+    rotated = np.concatenate([ids[10:], ids[:10]])
+    np.testing.assert_array_equal(inputs.reshape(-1), rotated[:100])
+    np.testing.assert_array_equal(targets.reshape(-1), rotated[1:101])  # 102 -> 0 once: where the ends join
+    assert targets[3, 17] == 0 and inputs[3, 17] == 102
+
+
+def test_the_offset_of_a_pass_is_a_function_of_the_seed_and_the_pass():
+    offsets = [charlm.pass_offset(1000, seed, epoch) for seed in range(3) for epoch in range(20)]
+    assert offsets == [charlm.pass_offset(1000, seed, epoch) for seed in range(3) for epoch in range(20)]
+    assert all(0 <= offset < 1000 for offset in offsets)
+    assert len(set(offsets)) > 50  # 60 passes: different places
+
+
+def test_random_windows_are_runs_of_the_text_placed_by_the_seed_and_the_step():
+    ids = np.arange(1000)
+    inputs, targets = ids[None, :-1], ids[None, 1:]
+    x, y = charlm.random_windows(inputs, targets, batch=16, steps=30, seed=0, step=5)
+    assert x.shape == y.shape == (16, 30)
+    np.testing.assert_array_equal(np.diff(x, axis=1), 1)  # consecutive characters
+    np.testing.assert_array_equal(y, x + 1)               # and their next ones
+    assert x.min() >= 0 and y.max() <= 999
+    again = charlm.random_windows(inputs, targets, batch=16, steps=30, seed=0, step=5)
+    np.testing.assert_array_equal(again[0], x)
+    assert not np.array_equal(charlm.random_windows(inputs, targets, 16, 30, seed=0, step=6)[0], x)
+
+
+def test_training_reads_each_pass_from_its_own_offset(corpus, monkeypatch):
+    from numrnn.apps.charlm import trainer
+    text = corpus.read_text(encoding="utf-8")
+    read = []
+    make_streams = trainer.make_streams
+    monkeypatch.setattr(trainer, "make_streams", lambda ids, batch, offset: read.append(offset)
+                        or make_streams(ids, batch, offset))
+    options = {**TINY, "epochs": 3, "val_every_steps": 1000, "reading": "offset"}
+    _, history = charlm.train(text, log=None, **options)
+    train_ids, _ = charlm.split_ids(charlm.encode(text, charlm.build_vocab(text)))
+    assert read == [charlm.pass_offset(len(train_ids), 0, epoch) for epoch in range(3)]
+    assert len(set(read)) == 3
+    unshifted, plain = charlm.train(text, log=None, **{**options, "reading": "streams"})
+    assert history["final"]["val_loss"] != plain["final"]["val_loss"]
+    with pytest.raises(ValueError, match=r"reading must be one of \['streams', 'offset', 'windows'\], got 'sometimes'"):
+        charlm.train(text, log=None, **{**options, "reading": "sometimes"})
+
+
 def test_too_few_characters_for_the_batch_is_refused():
     with pytest.raises(ValueError, match="too few for 64 streams"):
         charlm.make_streams(np.arange(30), batch=64)

@@ -63,13 +63,15 @@ def train_into(text, out, stop_at=None, resume=False, **options):
                         **{**SMALL, **options})
 
 
-def test_a_stopped_run_resumes_bit_identical_best_model_included(corpus, tmp_path):
+@pytest.mark.parametrize("reading", ["streams", "offset", "windows"])
+def test_a_stopped_run_resumes_bit_identical_best_model_included(corpus, tmp_path, reading):
     text = corpus.read_text(encoding="utf-8")
-    straight, _ = train_into(text, tmp_path / "straight")
+    straight, _ = train_into(text, tmp_path / "straight", reading=reading)
     with pytest.raises(Interrupted, match="interrupted by SIGTERM"):
-        train_into(text, tmp_path / "stopped", stop_at=7)
-    assert read_archive(tmp_path / "stopped" / "last.npz")[0]["training"]["step"] == 7
-    resumed, history = train_into(text, tmp_path / "stopped", resume=True)
+        train_into(text, tmp_path / "stopped", stop_at=40, reading=reading)  # 34 chunks a pass
+    state = read_archive(tmp_path / "stopped" / "last.npz")[0]["training"]
+    assert state["step"] == 40 and state["epoch"] == 1 and state["chunk"] > 0  # stopped inside the second pass
+    resumed, history = train_into(text, tmp_path / "stopped", resume=True, reading=reading)
     assert_same_weights(straight, resumed)
     for name in ("model.npz", "last.npz"):
         first, second = (read_archive(tmp_path / run / name)[1] for run in ("straight", "stopped"))

@@ -21,7 +21,7 @@ import sys
 
 from .. import __version__
 from ..apps import charlm
-from ..apps.charlm import CELLS, DEFAULTS, INPUTS, PASS_OFFSETS
+from ..apps.charlm import CELLS, DEFAULTS, INPUTS, READINGS
 from ..apps.gradcheck import available_cells
 from ..apps.tasks import PRESETS, TASKS
 from ..apps.tasks.base import LR_SCHEDULES
@@ -247,10 +247,10 @@ def _add_train_text(recipes):
                              f"(default {d['output_dropout']:g})")
     parser.add_argument("--batch", type=positive_int, default=d["batch"], metavar="B",
                         help=f"parallel streams (default {d['batch']})")
-    parser.add_argument("--pass-offset", choices=PASS_OFFSETS, default=d["pass_offset"],
-                        help="where each pass over the text starts: at a random point drawn from the seed and the "
-                             "pass, the text read round to its start (a regulariser), or at its start "
-                             f"(default {d['pass_offset']})")
+    parser.add_argument("--reading", choices=READINGS, default=d["reading"],
+                        help="how training reads the text: the same streams each pass, each pass's streams from a "
+                             "random offset, or random windows from a zero state each step "
+                             f"(default {d['reading']})")
     parser.add_argument("--steps", type=positive_int, default=d["steps"], metavar="T",
                         help=f"characters per chunk, the BPTT length (default {d['steps']})")
     parser.add_argument("--lr", type=positive_float, default=d["lr"], help=f"Adam's learning rate (default {d['lr']})")

@@ -11,13 +11,13 @@
     model, history = charlm.train(charlm.read_text(charlm.default_corpus()), out="runs/text", time_budget=600)
     print(charlm.generate(model, 200, temperature=0.8, prime="KING:", seed=0))
 """
-from .corpus import (PASS_OFFSETS, VALIDATION_FRACTION, build_vocab, decode, default_corpus, encode, iterate_chunks,
-                     make_streams, pass_offset, read_text, split_ids)
+from .corpus import (READINGS, VALIDATION_FRACTION, build_vocab, decode, default_corpus, encode, iterate_chunks,
+                     make_streams, pass_offset, random_windows, read_text, split_ids)
 from .evaluate import LN2, evaluate_ids
 from .model import CELLS, INPUTS, build_model, text_vocab
 from .sample import check_temperature, generate
 from .train import DEFAULTS, train
 
-__all__ = ["DEFAULTS", "CELLS", "INPUTS", "PASS_OFFSETS", "pass_offset", "LN2", "VALIDATION_FRACTION", "default_corpus", "read_text", "build_vocab",
+__all__ = ["DEFAULTS", "CELLS", "INPUTS", "READINGS", "pass_offset", "random_windows", "LN2", "VALIDATION_FRACTION", "default_corpus", "read_text", "build_vocab",
            "encode", "decode", "split_ids", "make_streams", "iterate_chunks", "build_model", "text_vocab",
            "evaluate_ids", "train", "generate", "check_temperature"]

@@ -9,11 +9,11 @@ n = (N - 1) // B characters each, targets shifted by one,
 and one pass walks the streams in consecutive chunks of `steps` columns (char-rnn's layout): chunk k + 1 of a
 stream continues chunk k, which is what lets a stateful model carry its state from one chunk to the next.
 
-With an offset o (pass_offset), a pass reads the text rotated: t_o .. t_{N-1} t_0 .. t_{o-1}, cut the same way.
-Each pass then meets every character behind other chunk boundaries and after another history of carried state,
-instead of the same (state, chunk) pairs pass after pass, which a large model learns by heart (the runs in the
-README: a random offset per pass is a regulariser, like torch's random windows); the one pair t_{N-1} -> t_0 where
-the rotation joins the text's end to its start is read as any other.
+Two other readings (the option `reading`), for a large model that learns by heart the same (state, chunk) pairs
+met pass after pass: "offset" reads each pass's text rotated by an offset o drawn from the seed and the pass,
+t_o .. t_{N-1} t_0 .. t_{o-1}, cut the same way (the one pair t_{N-1} -> t_0 where the ends join is read as any
+other); "windows" reads each step B windows of `steps` + 1 characters at random places, each from a zero state
+(torch's usual way). The README's table measures them.
 """
 import math
 import os
@@ -24,12 +24,14 @@ import numpy as np
 from ... import data
 from ..._validate import check_positive_int
 
-__all__ = ["VALIDATION_FRACTION", "PASS_OFFSETS", "default_corpus", "read_text", "build_vocab", "encode", "decode", "split_ids",
-           "make_streams", "pass_offset", "iterate_chunks"]
+__all__ = ["VALIDATION_FRACTION", "READINGS", "default_corpus", "read_text", "build_vocab", "encode", "decode", "split_ids",
+           "make_streams", "pass_offset", "random_windows",
+           "iterate_chunks"]
 
 VALIDATION_FRACTION = 0.1
-#: where each pass over the training text starts (pass_offset): a random point, or the start
-PASS_OFFSETS = ("random", "none")
+#: how training reads the text (the option `reading`): the streams as they are, pass after pass; the streams of
+#: each pass read from a random offset; or random windows, each read from a zero state
+READINGS = ("streams", "offset", "windows")
 
 
 def default_corpus():
@@ -111,9 +113,19 @@ def make_streams(ids, batch, offset=0):
 
 
 def pass_offset(count, seed, epoch):
-    """Where pass `epoch` of a run seeded `seed` starts reading `count` training ids (pass_offset="random"): a
+    """Where pass `epoch` of a run seeded `seed` starts reading `count` training ids (reading="offset"): a
     function of the seed and the pass alone, so that a resumed run reads what the run it continues would have."""
     return int(np.random.default_rng([int(seed) % 2 ** 63, int(epoch), 0x0FF5E7]).integers(count))
+
+
+def random_windows(inputs, targets, batch, steps, seed, step):
+    """(x, y) (batch, steps): the windows of step `step` (reading="windows") from inputs/targets (1, N - 1), the
+    ids and their next ones; their places are a function of the seed and the step alone (exact resume)."""
+    count = inputs.shape[1]
+    starts = np.random.default_rng([int(seed) % 2 ** 63, int(step), 0x3179D0]).integers(max(1, count - steps + 1),
+                                                                                          size=batch)
+    index = starts[:, None] + np.arange(min(steps, count))
+    return inputs[0, index], targets[0, index]
 
 
 def iterate_chunks(inputs, targets, steps):

@@ -24,7 +24,7 @@ from ..._validate import check_positive_float, check_positive_int
 from ...random import seed as seed_numrnn
 from ...schedules import NAMES as SCHEDULES
 from ..durable import digest
-from .corpus import PASS_OFFSETS, build_vocab, encode, make_streams, split_ids
+from .corpus import READINGS, build_vocab, encode, make_streams, split_ids
 from .model import CELLS, INPUTS, build_model
 from .trainer import Trainer
 from .workers import Workers
@@ -37,7 +37,7 @@ __all__ = ["DEFAULTS", "train", "Trainer", "fingerprint"]
 DEFAULTS = {
     "cell": "lstm", "input": "embedding", "embedding_size": 64, "hidden": 256, "layers": 2, "dropout": 0.2,
     "output_dropout": 0.0,
-    "batch": 64, "pass_offset": "none", "steps": 50, "lr": 3e-3, "lr_schedule": "linear", "min_lr_fraction": 0.1, "clip": 5.0,
+    "batch": 64, "reading": "streams", "steps": 50, "lr": 3e-3, "lr_schedule": "linear", "min_lr_fraction": 0.1, "clip": 5.0,
     "epochs": 50, "max_steps": None, "time_budget": None, "val_every": 75.0, "val_every_steps": None,
     "val_streams": 64, "val_warmup": 200, "threads": min(2, os.cpu_count() or 1), "seed": 0, "dtype": "float32",
 }
@@ -115,8 +115,8 @@ def check_config(config):
         raise ValueError(f"cell must be one of {list(CELLS)}, got {config['cell']!r}")
     if config["input"] not in INPUTS:
         raise ValueError(f"input must be 'embedding' or 'onehot', got {config['input']!r}")
-    if config["pass_offset"] not in PASS_OFFSETS:
-        raise ValueError(f"pass_offset must be 'random' or 'none', got {config['pass_offset']!r}")
+    if config["reading"] not in READINGS:
+        raise ValueError(f"reading must be one of {list(READINGS)}, got {config['reading']!r}")
     if config["lr_schedule"] not in SCHEDULES:
         raise ValueError(f"lr_schedule must be 'constant', 'linear' or 'cosine', got {config['lr_schedule']!r}")
     for key in ("embedding_size", "hidden", "layers", "batch", "steps", "epochs", "val_streams", "threads"):

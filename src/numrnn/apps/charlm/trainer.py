@@ -23,7 +23,7 @@ from ...io.load import load
 from ...random import get_state, set_state
 from ...schedules import Schedule
 from ..runs import jsonable
-from .corpus import make_streams, pass_offset
+from .corpus import make_streams, pass_offset, random_windows
 from .evaluate import LN2, evaluate_ids
 
 __all__ = ["Trainer", "validation_every"]
@@ -50,9 +50,11 @@ class Trainer:
         self.train_loss = self.best = self.best_state = self.best_record = self.train_seconds = None
         self.ended = False
         self.start = None
-        #: the training ids, read from a new offset each pass with pass_offset="random" (None: the workers' streams)
-        self.train_ids = train_ids if config.get("pass_offset", "none") == "random" else None
-        self.streams_epoch = None  # the pass whose streams the workers hold
+        #: how the text is read (corpus.READINGS); the training ids for "offset" and "windows"
+        self.reading = config.get("reading", "streams") if train_ids is not None else "streams"
+        self.train_ids, self.streams_epoch = train_ids, None  # the pass whose streams the workers hold
+        if self.reading == "windows":  # the ids and their next ones, (1, N - 1) each, checked once
+            self.window_ids = model.check_data(train_ids[None, :-1], train_ids[None, 1:])[:2]
 
     # -- the loop ------------------------------------------------------------------------------------------------
     def progress(self):
@@ -106,11 +108,16 @@ class Trainer:
 
     def train_step(self):
         config, model, workers = self.config, self.model, self.workers
-        if self.train_ids is not None and self.streams_epoch != self.epoch:
+        if self.reading == "offset" and self.streams_epoch != self.epoch:
             self.read_pass()
-        if self.chunk == 0:
-            workers.reset_states()  # every pass starts from zeros
-        chunk = workers.chunk(self.chunk, config["steps"])
+        if self.reading == "windows":
+            workers.reset_states()  # every window starts from zeros
+            chunk = workers.split(*random_windows(*self.window_ids, self.batch, config["steps"], config["seed"],
+                                                  self.step))
+        else:
+            if self.chunk == 0:
+                workers.reset_states()  # every pass starts from zeros
+            chunk = workers.chunk(self.chunk, config["steps"])
         model.optimizer.lr = config["lr"] * self.schedule(self.progress())
         try:
             loss = workers.compute_gradients(chunk)
@@ -136,7 +143,7 @@ class Trainer:
                 self.save_checkpoint()
 
     def read_pass(self):
-        """Give the workers this pass's streams: the training text read from the pass's offset (pass_offset), a
+        """Give the workers this pass's streams: the training text read from the pass's offset (reading="offset"), a
         function of the seed and the pass, so a run resumed mid-pass reads on from the same streams."""
         offset = pass_offset(len(self.train_ids), self.config["seed"], self.epoch)
         inputs, targets = make_streams(self.train_ids, self.batch, offset)

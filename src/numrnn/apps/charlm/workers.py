@@ -42,6 +42,10 @@ class Workers:
         """Read these streams from now on (a new pass's, shaped as the first): each worker takes its share."""
         self.parts = [(np.ascontiguousarray(inputs[r]), np.ascontiguousarray(targets[r])) for r in self._rows]
 
+    def split(self, x, y):
+        """A batch (x, y) (B, steps) as chunk() gives one: each worker's share of the rows."""
+        return tuple((np.ascontiguousarray(x[r]), np.ascontiguousarray(y[r])) for r in self._rows)
+
     @property
     def count(self):
         return len(self.models)
