@@ -26,10 +26,14 @@ from _setup import REPO_SRC  # noqa: F401  (this checkout's src/ first on the pa
 
 #: name -> (options of `numrnn train text`, why it is tried). Options not given are charlm.DEFAULTS.
 CONFIGS = {
-    "default": ({}, "the defaults: LSTM 2x256, dropout 0.2 between the layers, Adam 3e-3 linear to 3e-4, clip 5, "
-                    "64 streams x 50"),
-    "lstm-outdrop": ({"output_dropout": 0.2, "lr_schedule": "cosine"},
-                     "the defaults with dropout on the output too and a cosine decay: they overfit (train 1.21 "
+    "default": ({}, "numrnn train text's defaults (charlm.DEFAULTS): since these runs, gru2x384-drop's options"),
+    "lstm2x256": ({"cell": "lstm", "layers": 2, "hidden": 256, "dropout": 0.2, "output_dropout": 0.0, "lr": 3e-3,
+                   "lr_schedule": "linear", "min_lr_fraction": 0.1, "clip": 5.0, "steps": 50},
+                  "the defaults before these runs: LSTM 2x256, dropout 0.2 between the layers, Adam 3e-3 linear to "
+                  "3e-4, clip 5, 64 streams x 50"),
+    "lstm-outdrop": ({"cell": "lstm", "layers": 2, "hidden": 256, "dropout": 0.2, "output_dropout": 0.2,
+                      "lr": 3e-3, "lr_schedule": "cosine", "min_lr_fraction": 0.1, "clip": 5.0, "steps": 50},
+                     "lstm2x256 with dropout on the output too and a cosine decay: it overfits (train 1.21 "
                      "against 1.475)"),
     "gru512-torch": ({"cell": "gru", "layers": 1, "hidden": 512, "dropout": 0.0, "output_dropout": 0.2,
                       "lr": 2e-3, "lr_schedule": "cosine", "min_lr_fraction": 0.1, "clip": 1.0, "steps": 100},
@@ -38,6 +42,9 @@ CONFIGS = {
     "gru512-drop3": ({"cell": "gru", "layers": 1, "hidden": 512, "dropout": 0.0, "output_dropout": 0.3,
                       "lr": 2e-3, "lr_schedule": "cosine", "min_lr_fraction": 0.1, "clip": 1.0, "steps": 100},
                      "the same with more dropout: more characters in the budget, more overfitting"),
+    "gru512-drop4": ({"cell": "gru", "layers": 1, "hidden": 512, "dropout": 0.0, "output_dropout": 0.4,
+                      "lr": 2e-3, "lr_schedule": "cosine", "min_lr_fraction": 0.1, "clip": 1.0, "steps": 100},
+                     "more dropout still: 0.3 ended 0.003 below 0.2"),
     "gru512-offset": ({"cell": "gru", "layers": 1, "hidden": 512, "dropout": 0.0, "output_dropout": 0.2,
                        "lr": 2e-3, "lr_schedule": "cosine", "min_lr_fraction": 0.1, "clip": 1.0, "steps": 100,
                        "reading": "offset"},
@@ -55,10 +62,14 @@ CONFIGS = {
                               "lr": 2e-3, "lr_schedule": "cosine", "min_lr_fraction": 0.1, "clip": 1.0,
                               "steps": 100, "reading": "windows"},
                              "random windows and more dropout"),
+    "gru2x384-drop": ({"cell": "gru", "layers": 2, "hidden": 384, "dropout": 0.2, "output_dropout": 0.2,
+                       "lr": 2e-3, "lr_schedule": "cosine", "min_lr_fraction": 0.1, "clip": 1.0, "steps": 100},
+                      "two layers instead of one wide one, both dropouts: a deeper model may generalise better at "
+                      "the same training loss"),
     "gru512-lr3": ({"cell": "gru", "layers": 1, "hidden": 512, "dropout": 0.0, "output_dropout": 0.25,
                     "lr": 3e-3, "lr_schedule": "cosine", "min_lr_fraction": 0.05, "clip": 1.0, "steps": 50},
                    "GRU 1x512, shorter chunks (twice the steps) at a higher rate"),
-    "lstm512-outdrop": ({"layers": 1, "hidden": 512, "dropout": 0.0, "output_dropout": 0.25, "lr": 2e-3,
+    "lstm512-outdrop": ({"cell": "lstm", "layers": 1, "hidden": 512, "dropout": 0.0, "output_dropout": 0.25, "lr": 2e-3,
                          "lr_schedule": "cosine", "clip": 1.0, "steps": 100},
                         "an LSTM of torch's best shape, to tell the cell from the shape"),
     "gru2x384": ({"cell": "gru", "layers": 2, "hidden": 384, "dropout": 0.2, "output_dropout": 0.2, "lr": 2e-3,
@@ -107,17 +118,50 @@ def run(name, options, args):
     record = {"name": name, "options": options, "argv": argv[1:], "status": status, "load_before": before,
               "load_after": loadavg(), "busiest_before": top, "wall_seconds": round(time.perf_counter() - began, 1),
               "log": log_path}
-    history_path = os.path.join(args.out, name, "history.json")
-    if status == 0 and os.path.exists(history_path):
-        with open(history_path) as stream:
-            history = json.load(stream)
-        final = history.get("final") or {}
-        curve = history.get("validation", [])
-        record.update(final=final, curve=[{key: r.get(key) for key in ("seconds", "val_loss", "train_loss", "lr",
-                                                                       "characters")} for r in curve],
-                      train_loss=curve[-1]["train_loss"] if curve else None, parameters=history.get("parameters"))
+    if status == 0:
+        add_history(record, os.path.join(args.out, name, "history.json"))
     print(f"   {summary(record)}", flush=True)
     return record
+
+
+def add_history(record, history_path):
+    """The final figure and the validation curve of a finished run, from its history.json."""
+    if not os.path.exists(history_path):
+        return record
+    with open(history_path) as stream:
+        history = json.load(stream)
+    final = history.get("final") or {}
+    curve = history.get("validation", [])
+    record.update(final=final, curve=[{key: r.get(key) for key in ("seconds", "val_loss", "train_loss", "lr",
+                                                                   "characters")} for r in curve],
+                  train_loss=curve[-1]["train_loss"] if curve else None, parameters=history.get("parameters"))
+    return record
+
+
+def collected(folders):
+    """Records of runs already made (FOLDER/NAME/history.json for each configuration NAME, and the load averages
+    from FOLDER/out.log, the output of the run that made them), for one table of runs made in several sittings."""
+    records = []
+    for folder in folders:
+        loads = {}
+        try:
+            with open(os.path.join(folder, "out.log")) as stream:
+                lines = stream.read().splitlines()
+        except OSError:
+            lines = []
+        for line, following in zip(lines, lines[1:] + [""]):
+            if line.startswith("== ") and ", load " in following:
+                before, after = following.split(", load ", 1)[1].split(" -> ")
+                loads[line[3:].split(":", 1)[0]] = (before, after)
+        for name in CONFIGS:
+            history_path = os.path.join(folder, name, "history.json")
+            if os.path.exists(history_path):
+                before, after = loads.get(name, ("?", "?"))
+                record = {"name": name, "options": CONFIGS[name][0], "status": 0, "load_before": before,
+                          "load_after": after, "log": os.path.join(folder, f"{name}.log")}
+                if add_history(record, history_path).get("final"):
+                    records.append(record)
+    return records
 
 
 def summary(record):
@@ -129,11 +173,12 @@ def summary(record):
 
 
 def describe(options):
-    config = {"cell": "lstm", "layers": 2, "hidden": 256, "dropout": 0.2, "output_dropout": 0.0, "lr": 3e-3,
-              "lr_schedule": "linear", "min_lr_fraction": 0.1, "clip": 5.0, "batch": 64, "steps": 50, **options}
+    from numrnn.apps.charlm import DEFAULTS
+    config = {**DEFAULTS, **options}
     return (f"{config['cell'].upper()} {config['layers']}x{config['hidden']} | {config['dropout']:g} / "
             f"{config['output_dropout']:g} | {config['lr']:g} {config['lr_schedule']} to "
-            f"{config['lr'] * config['min_lr_fraction']:g} | {config['clip']:g} | {config['batch']}x{config['steps']}")
+            f"{config['lr'] * config['min_lr_fraction']:g} | {config['clip']:g} | {config['batch']}x{config['steps']}"
+            + ("" if config["reading"] == "streams" else f", {config['reading']}"))
 
 
 def tables(records, budget):
@@ -174,7 +219,20 @@ def main():
     parser.add_argument("--markdown", metavar="FILE", help="also write the tables to FILE")
     parser.add_argument("--json", metavar="FILE", help="also write the records to FILE")
     parser.add_argument("--list", action="store_true", help="print the configurations and exit")
+    parser.add_argument("--collect", metavar="FOLDER", nargs="+",
+                        help="run nothing: the tables of the finished runs in these --out folders")
     args = parser.parse_args()
+    if args.collect:
+        records = collected(args.collect)
+        text = tables(records, args.budget)
+        print(text)
+        if args.markdown:
+            with open(args.markdown, "w") as stream:
+                stream.write(text + "\n")
+        if args.json:
+            with open(args.json, "w") as stream:
+                json.dump(records, stream, indent=1)
+        return
     names = list(CONFIGS) if not args.only else [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = [name for name in names if name not in CONFIGS]
     if unknown:
