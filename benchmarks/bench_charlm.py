@@ -367,7 +367,7 @@ def busiest():
 
 def run_model(name, args, log):
     config = MODELS[name]
-    spec = {"model": name, "work": args.work, "file": args.model}
+    spec = {"model": name, "work": args.work, "file": args.files.get(name)}
     workers = {}
     try:
         for framework in ("numrnn", "torch"):
@@ -453,8 +453,9 @@ def main():
                         help="comma-separated from " + ",".join(MODELS) + " (default: " + ",".join(DEFAULT_MODELS)
                              + "; default is numrnn train text's model)")
     parser.add_argument("--work", default=",".join(WORK), help="comma-separated from " + ",".join(WORK))
-    parser.add_argument("--model", metavar="FILE", help="a trained numrnn character model for evaluate and sample "
-                                                         "(its architecture must be one of --models)")
+    parser.add_argument("--model", metavar="[NAME=]FILE", action="append", default=[],
+                        help="a trained numrnn character model for evaluate and sample, for the model NAME of "
+                             "--models (its architecture), or for every one without NAME=; may be repeated")
     parser.add_argument("--rounds", type=int, default=4, help="alternations of the two frameworks (default 4)")
     parser.add_argument("--train-steps", type=int, default=10, help="training steps per framework and round")
     parser.add_argument("--sample-length", type=int, default=1000, help="characters per sample run")
@@ -467,6 +468,11 @@ def main():
         return
     args.work = [w.strip() for w in args.work.split(",") if w.strip()]
     names = [m.strip() for m in args.models.split(",") if m.strip()]
+    args.files = {}
+    for item in args.model:
+        name, _, path = item.rpartition("=") if "=" in item and item.split("=", 1)[0] in MODELS else ("", "", item)
+        for target in ([name] if name else names):
+            args.files[target] = path
     bad = [n for n in names if n not in MODELS] + [w for w in args.work if w not in WORK]
     if bad:
         parser.error(f"unknown {bad}; models {list(MODELS)}, work {list(WORK)}")
