@@ -10,8 +10,8 @@ import pytest
 import numrnn
 from numrnn.apps import charlm
 
-TINY = {"hidden": 16, "layers": 1, "embedding_size": 8, "batch": 4, "steps": 10, "val_every": 0.5,
-        "val_streams": 4, "threads": 1, "seed": 0}
+TINY = {"hidden": 16, "layers": 1, "output_dropout": 0.0, "embedding_size": 8, "batch": 4, "steps": 10,
+        "val_every": 0.5, "val_streams": 4, "threads": 1, "seed": 0}
 
 
 # -- data ----------------------------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ def test_output_dropout_puts_a_dropout_layer_before_the_dense_one(corpus, tmp_pa
 
     argv = ["train", "text", "--data", str(corpus), "--out", str(tmp_path), "--max-steps", "2", "--hidden", "8",
             "--layers", "1", "--embedding-size", "4", "--batch", "4", "--steps", "10", "--val-streams", "2",
-            "--output-dropout", "0.3", "--quiet"]
+            "--cell", "lstm", "--output-dropout", "0.3", "--quiet"]
     status, _, err = run_text(argv, capsys)
     assert status == 0, err
     layers = numrnn.load(tmp_path / "model.npz").layers

@@ -22,8 +22,8 @@ from .progress import TextProgress
 __all__ = ["train_text", "sample", "evaluate_text", "OPTIONS"]
 
 #: the options of `numrnn train text` that are the trainer's (charlm.DEFAULTS)
-OPTIONS = ("cell", "input", "embedding_size", "hidden", "layers", "dropout", "output_dropout", "batch", "reading", "steps",
-           "lr",
+OPTIONS = ("cell", "input", "embedding_size", "hidden", "layers", "dropout", "output_dropout", "batch", "reading",
+           "steps", "lr",
            "lr_schedule", "min_lr_fraction", "clip", "epochs", "max_steps", "time_budget", "val_every",
            "val_every_steps", "val_streams", "threads", "seed", "dtype")
 

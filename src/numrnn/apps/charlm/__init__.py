@@ -18,6 +18,6 @@ from .model import CELLS, INPUTS, build_model, text_vocab
 from .sample import check_temperature, generate
 from .train import DEFAULTS, train
 
-__all__ = ["DEFAULTS", "CELLS", "INPUTS", "READINGS", "pass_offset", "random_windows", "LN2", "VALIDATION_FRACTION", "default_corpus", "read_text", "build_vocab",
-           "encode", "decode", "split_ids", "make_streams", "iterate_chunks", "build_model", "text_vocab",
-           "evaluate_ids", "train", "generate", "check_temperature"]
+__all__ = ["DEFAULTS", "CELLS", "INPUTS", "READINGS", "LN2", "VALIDATION_FRACTION", "default_corpus", "read_text",
+           "build_vocab", "encode", "decode", "split_ids", "make_streams", "pass_offset", "random_windows",
+           "iterate_chunks", "build_model", "text_vocab", "evaluate_ids", "train", "generate", "check_temperature"]

@@ -24,9 +24,8 @@ import numpy as np
 from ... import data
 from ..._validate import check_positive_int
 
-__all__ = ["VALIDATION_FRACTION", "READINGS", "default_corpus", "read_text", "build_vocab", "encode", "decode", "split_ids",
-           "make_streams", "pass_offset", "random_windows",
-           "iterate_chunks"]
+__all__ = ["VALIDATION_FRACTION", "READINGS", "default_corpus", "read_text", "build_vocab", "encode", "decode",
+           "split_ids", "make_streams", "pass_offset", "random_windows", "iterate_chunks"]
 
 VALIDATION_FRACTION = 0.1
 #: how training reads the text (the option `reading`): the streams as they are, pass after pass; the streams of
