@@ -38,7 +38,6 @@ the ratio numrnn / torch of the rates (above 1: numrnn faster). --model FILE: a 
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 
@@ -47,6 +46,7 @@ from _setup import THREADS as _THREADS  # first: fixes BLAS threads and puts src
 import numpy as np  # noqa: E402
 
 from numrnn.apps.charlm import DEFAULTS  # noqa: E402
+from _machine import WorkerProcess, busiest, loadavg  # noqa: E402
 
 #: what a model of the benchmark is: charlm's options (the rest are charlm.DEFAULTS)
 KEYS = ("cell", "layers", "hidden", "dropout", "output_dropout", "lr", "clip", "batch", "steps")
@@ -320,49 +320,14 @@ def worker_main(spec):
 # the parent: alternate the two workers, report
 # ======================================================================================================================
 
-class Worker:
+class Worker(WorkerProcess):
     def __init__(self, spec):
-        self.process = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--_worker", json.dumps(spec),
-                                         "--threads", _THREADS],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+        super().__init__(__file__, spec, _THREADS)
         self.ready = self.receive()
 
-    def receive(self):
-        line = self.process.stdout.readline()
-        if not line:
-            self.process.wait()
-            return {"ok": False, "error": f"worker exited with code {self.process.returncode} (see stderr)"}
-        return json.loads(line)
-
     def ask(self, cmd, *args):
-        self.process.stdin.write(json.dumps({"cmd": cmd, "args": list(args)}) + "\n")
-        self.process.stdin.flush()
+        self.send(cmd=cmd, args=list(args))
         return self.receive()
-
-    def close(self):
-        if self.process.poll() is None:
-            try:
-                self.ask("quit")
-            except (BrokenPipeError, OSError, json.JSONDecodeError):
-                pass
-            self.process.wait(timeout=60)
-
-
-def loadavg():
-    try:
-        with open("/proc/loadavg") as stream:
-            return " ".join(stream.read().split()[:3])
-    except OSError:
-        return "?"
-
-
-def busiest():
-    try:
-        out = subprocess.run(["ps", "-eo", "pcpu,args", "--sort=-pcpu"], capture_output=True, text=True,
-                             timeout=10).stdout
-    except (OSError, subprocess.SubprocessError):
-        return []
-    return [" ".join(line.split())[:100] for line in out.splitlines()[1:6]]
 
 
 def run_model(name, args, log):

@@ -19,13 +19,14 @@ import json
 import math
 import os
 import platform
-import subprocess
 import sys
 import time
 
 from _setup import THREADS as _THREADS  # noqa: E402  (fixes BLAS threads and puts src/ on the path before NumPy loads)
 
 import numpy as np  # noqa: E402
+
+from _machine import WorkerProcess, loadavg  # noqa: E402
 
 CONFIGS = {  # name: (batch, time steps, hidden)
     "S": (32, 25, 128),
@@ -380,31 +381,9 @@ def worker_main(spec):
 # the parent: spawn workers, alternate them, report
 # ======================================================================================================================
 
-class Worker:
+class Worker(WorkerProcess):
     def __init__(self, spec):
-        self.process = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--_worker", json.dumps(spec),
-                                         "--threads", _THREADS],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
-
-    def receive(self):
-        line = self.process.stdout.readline()
-        if not line:
-            self.process.wait()
-            return {"ok": False, "error": f"worker exited with code {self.process.returncode} (see stderr)"}
-        return json.loads(line)
-
-    def send(self, **command):
-        self.process.stdin.write(json.dumps(command) + "\n")
-        self.process.stdin.flush()
-
-    def close(self):
-        if self.process.poll() is None:
-            try:
-                self.send(cmd="quit")
-                self.process.stdin.close()
-            except (BrokenPipeError, OSError):
-                pass
-            self.process.wait(timeout=60)
+        super().__init__(__file__, spec, _THREADS)
 
 
 def _quantiles(values):
@@ -588,7 +567,7 @@ def main():
         "numpy": np.__version__, "numpy_blas": numpy_blas_info(), "numrnn": getattr(numrnn, "__version__", "?"),
         "numrnn_path": os.path.dirname(numrnn.__file__), "numrnn_layer": message,
         "numrnn_source": dict(zip(("sha1", "newest_mtime"), source_fingerprint(os.path.dirname(numrnn.__file__)))),
-        "threads": _THREADS, "loadavg_start": _loadavg(), **info,
+        "threads": _THREADS, "loadavg_start": loadavg(), **info,
     }
     header = [
         f"# numrnn vs torch: {args.cell.upper()} {args.mode}, float32, {_THREADS} threads each",
@@ -607,7 +586,7 @@ def main():
         if result is not None:
             results.append(result)
             env.setdefault("numrnn_blas_threads", result["numrnn_blas_threads"])
-    env["loadavg_end"] = _loadavg()
+    env["loadavg_end"] = loadavg()
     if not results:
         print("no results")
         return
@@ -631,13 +610,6 @@ def main():
                        "results": results}, f, indent=2)
         print(f"\nsaved {args.json}")
 
-
-def _loadavg():
-    try:
-        with open("/proc/loadavg") as f:
-            return " ".join(f.read().split()[:3])
-    except OSError:
-        return "?"
 
 
 if __name__ == "__main__":

@@ -23,60 +23,46 @@ import sys
 import time
 
 from _setup import REPO_SRC  # noqa: F401  (this checkout's src/ first on the path, for the runs too)
+from _machine import busiest, loadavg  # noqa: E402
+
+#: torch's best 600-second RNN on this machine (1.454 nats/char in torch): the base of the one-layer GRU runs
+GRU512 = {"cell": "gru", "layers": 1, "hidden": 512, "dropout": 0.0, "output_dropout": 0.2, "lr": 2e-3,
+          "lr_schedule": "cosine", "min_lr_fraction": 0.1, "clip": 1.0, "steps": 100}
+#: the defaults before these runs
+LSTM2X256 = {"cell": "lstm", "layers": 2, "hidden": 256, "dropout": 0.2, "output_dropout": 0.0, "lr": 3e-3,
+             "lr_schedule": "linear", "min_lr_fraction": 0.1, "clip": 5.0, "steps": 50}
 
 #: name -> (options of `numrnn train text`, why it is tried). Options not given are charlm.DEFAULTS.
 CONFIGS = {
     "default": ({}, "numrnn train text's defaults (charlm.DEFAULTS): since these runs, gru2x384-drop's options"),
-    "lstm2x256": ({"cell": "lstm", "layers": 2, "hidden": 256, "dropout": 0.2, "output_dropout": 0.0, "lr": 3e-3,
-                   "lr_schedule": "linear", "min_lr_fraction": 0.1, "clip": 5.0, "steps": 50},
-                  "the defaults before these runs: LSTM 2x256, dropout 0.2 between the layers, Adam 3e-3 linear to "
-                  "3e-4, clip 5, 64 streams x 50"),
-    "lstm-outdrop": ({"cell": "lstm", "layers": 2, "hidden": 256, "dropout": 0.2, "output_dropout": 0.2,
-                      "lr": 3e-3, "lr_schedule": "cosine", "min_lr_fraction": 0.1, "clip": 5.0, "steps": 50},
+    "lstm2x256": (LSTM2X256, "the defaults before these runs: LSTM 2x256, dropout 0.2 between the layers, Adam 3e-3 "
+                             "linear to 3e-4, clip 5, 64 streams x 50"),
+    "lstm-outdrop": ({**LSTM2X256, "output_dropout": 0.2, "lr_schedule": "cosine"},
                      "lstm2x256 with dropout on the output too and a cosine decay: it overfits (train 1.21 "
                      "against 1.475)"),
-    "gru512-torch": ({"cell": "gru", "layers": 1, "hidden": 512, "dropout": 0.0, "output_dropout": 0.2,
-                      "lr": 2e-3, "lr_schedule": "cosine", "min_lr_fraction": 0.1, "clip": 1.0, "steps": 100},
-                     "torch's best 600-second RNN (1.454): GRU 1x512, dropout 0.2 on its output, Adam 2e-3 cosine "
-                     "to 2e-4, clip 1, 64 x 100; numrnn's GRU trains faster, so it sees more characters"),
-    "gru512-drop3": ({"cell": "gru", "layers": 1, "hidden": 512, "dropout": 0.0, "output_dropout": 0.3,
-                      "lr": 2e-3, "lr_schedule": "cosine", "min_lr_fraction": 0.1, "clip": 1.0, "steps": 100},
+    "gru512-torch": (GRU512, "torch's best 600-second RNN (1.454): GRU 1x512, dropout 0.2 on its output, Adam 2e-3 "
+                             "cosine to 2e-4, clip 1, 64 x 100; numrnn's GRU trains faster, so it sees more "
+                             "characters"),
+    "gru512-drop3": ({**GRU512, "output_dropout": 0.3},
                      "the same with more dropout: more characters in the budget, more overfitting"),
-    "gru512-drop4": ({"cell": "gru", "layers": 1, "hidden": 512, "dropout": 0.0, "output_dropout": 0.4,
-                      "lr": 2e-3, "lr_schedule": "cosine", "min_lr_fraction": 0.1, "clip": 1.0, "steps": 100},
-                     "more dropout still: 0.3 ended 0.003 below 0.2"),
-    "gru512-offset": ({"cell": "gru", "layers": 1, "hidden": 512, "dropout": 0.0, "output_dropout": 0.2,
-                       "lr": 2e-3, "lr_schedule": "cosine", "min_lr_fraction": 0.1, "clip": 1.0, "steps": 100,
-                       "reading": "offset"},
+    "gru512-drop4": ({**GRU512, "output_dropout": 0.4}, "more dropout still: 0.3 ended 0.003 below 0.2"),
+    "gru512-offset": ({**GRU512, "reading": "offset"},
                       "gru512-torch with each pass read from a random offset: the same (state, chunk) pairs are not "
                       "met pass after pass (torch's run drew random windows)"),
-    "gru512-drop3-offset": ({"cell": "gru", "layers": 1, "hidden": 512, "dropout": 0.0, "output_dropout": 0.3,
-                             "lr": 2e-3, "lr_schedule": "cosine", "min_lr_fraction": 0.1, "clip": 1.0, "steps": 100,
-                             "reading": "offset"},
+    "gru512-drop3-offset": ({**GRU512, "output_dropout": 0.3, "reading": "offset"},
                             "both regularisers: more dropout and a random offset per pass"),
-    "gru512-windows": ({"cell": "gru", "layers": 1, "hidden": 512, "dropout": 0.0, "output_dropout": 0.2,
-                        "lr": 2e-3, "lr_schedule": "cosine", "min_lr_fraction": 0.1, "clip": 1.0, "steps": 100,
-                        "reading": "windows"},
+    "gru512-windows": ({**GRU512, "reading": "windows"},
                        "gru512-torch reading random windows from a zero state, as torch's 600-second run did"),
-    "gru512-drop3-windows": ({"cell": "gru", "layers": 1, "hidden": 512, "dropout": 0.0, "output_dropout": 0.3,
-                              "lr": 2e-3, "lr_schedule": "cosine", "min_lr_fraction": 0.1, "clip": 1.0,
-                              "steps": 100, "reading": "windows"},
+    "gru512-drop3-windows": ({**GRU512, "output_dropout": 0.3, "reading": "windows"},
                              "random windows and more dropout"),
-    "gru2x384-drop": ({"cell": "gru", "layers": 2, "hidden": 384, "dropout": 0.2, "output_dropout": 0.2,
-                       "lr": 2e-3, "lr_schedule": "cosine", "min_lr_fraction": 0.1, "clip": 1.0, "steps": 100},
+    "gru2x384-drop": ({**GRU512, "layers": 2, "hidden": 384, "dropout": 0.2},
                       "two layers instead of one wide one, both dropouts: a deeper model may generalise better at "
                       "the same training loss"),
-    "gru512-lr3": ({"cell": "gru", "layers": 1, "hidden": 512, "dropout": 0.0, "output_dropout": 0.25,
-                    "lr": 3e-3, "lr_schedule": "cosine", "min_lr_fraction": 0.05, "clip": 1.0, "steps": 50},
+    "gru512-lr3": ({**GRU512, "output_dropout": 0.25, "lr": 3e-3, "min_lr_fraction": 0.05, "steps": 50},
                    "GRU 1x512, shorter chunks (twice the steps) at a higher rate"),
-    "lstm512-outdrop": ({"cell": "lstm", "layers": 1, "hidden": 512, "dropout": 0.0, "output_dropout": 0.25, "lr": 2e-3,
-                         "lr_schedule": "cosine", "clip": 1.0, "steps": 100},
+    "lstm512-outdrop": ({**GRU512, "cell": "lstm", "output_dropout": 0.25},
                         "an LSTM of torch's best shape, to tell the cell from the shape"),
-    "gru2x384": ({"cell": "gru", "layers": 2, "hidden": 384, "dropout": 0.2, "output_dropout": 0.2, "lr": 2e-3,
-                  "lr_schedule": "cosine", "min_lr_fraction": 0.1, "clip": 1.0, "steps": 100},
-                 "more capacity, both dropouts: whether depth pays at this budget"),
 }
-
 
 def command_line(name, options, args):
     argv = [sys.executable, "-m", "numrnn", "train", "text", "--out", os.path.join(args.out, name),
@@ -87,24 +73,6 @@ def command_line(name, options, args):
     for key, value in options.items():
         argv += [f"--{key.replace('_', '-')}", f"{value:g}" if isinstance(value, float) else str(value)]
     return argv
-
-
-def loadavg():
-    try:
-        with open("/proc/loadavg") as stream:
-            return " ".join(stream.read().split()[:3])
-    except OSError:
-        return "?"
-
-
-def busiest():
-    """The processes using the most CPU right now (ps), for the record of what else ran."""
-    try:
-        out = subprocess.run(["ps", "-eo", "pcpu,args", "--sort=-pcpu"], capture_output=True, text=True,
-                             timeout=10).stdout
-    except (OSError, subprocess.SubprocessError):
-        return []
-    return [" ".join(line.split())[:100] for line in out.splitlines()[1:6]]
 
 
 def run(name, options, args):
@@ -223,15 +191,7 @@ def main():
                         help="run nothing: the tables of the finished runs in these --out folders")
     args = parser.parse_args()
     if args.collect:
-        records = collected(args.collect)
-        text = tables(records, args.budget)
-        print(text)
-        if args.markdown:
-            with open(args.markdown, "w") as stream:
-                stream.write(text + "\n")
-        if args.json:
-            with open(args.json, "w") as stream:
-                json.dump(records, stream, indent=1)
+        report(collected(args.collect), args)
         return
     names = list(CONFIGS) if not args.only else [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = [name for name in names if name not in CONFIGS]
@@ -245,9 +205,13 @@ def main():
     print(f"# {len(names)} runs of {args.budget:g} s into {args.out}; load average {loadavg()}; busiest now:")
     for line in busiest():
         print(f"#   {line}")
-    records = [run(name, CONFIGS[name][0], args) for name in names]
-    text = tables(records, args.budget)
     print()
+    report([run(name, CONFIGS[name][0], args) for name in names], args)
+
+
+def report(records, args):
+    """Print the tables of these records, and write them to --markdown and the records to --json if asked."""
+    text = tables(records, args.budget)
     print(text)
     if args.markdown:
         with open(args.markdown, "w") as stream:
