@@ -435,7 +435,7 @@ def main():
     names = [m.strip() for m in args.models.split(",") if m.strip()]
     args.files = {}
     for item in args.model:
-        name, _, path = item.rpartition("=") if "=" in item and item.split("=", 1)[0] in MODELS else ("", "", item)
+        name, _, path = item.partition("=") if item.split("=", 1)[0] in MODELS else ("", "", item)
         for target in ([name] if name else names):
             args.files[target] = path
     bad = [n for n in names if n not in MODELS] + [w for w in args.work if w not in WORK]

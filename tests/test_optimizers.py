@@ -282,7 +282,7 @@ def _same_state(first, second):
 
 @ALL
 def test_steps_after_keep_give_the_bits_of_steps_without_it(make):
-    """keep() sets the old state aside instead of copying it; the steps compute the same numbers."""
+    """keep() before every step (the divergence guard's) changes none of the numbers the steps compute."""
     guarded, plain = make(), make()
     params = {"w": np.array(P0, dtype=np.float32), "b": np.array([0.5], dtype=np.float32)}
     copy = {name: value.copy() for name, value in params.items()}
@@ -329,9 +329,9 @@ def test_rollback_removes_the_state_of_a_parameter_first_seen_after_keep(make):
     np.testing.assert_array_equal(params["w"], P0)
 
 
-def test_an_optimizer_of_your_own_without_previous_has_its_state_copied_by_keep():
+def test_an_optimizer_of_your_own_has_its_state_kept_and_rolled_back():
     class Momentum(Optimizer):
-        """buf = 0.5 buf + g; p -= lr buf, written in place the old way (no `previous`)."""
+        """buf = 0.5 buf + g; p -= lr buf, the state updated in place."""
         slots = ("buf",)
 
         def _hyperparameters(self):

@@ -15,12 +15,6 @@ In the notation of the code, for one parameter p with gradient g (lr the learnin
 `lr` may be changed between steps. Every update runs in place with `out=` into one scratch array per
 (shape, dtype), so after the first step a step allocates no float array of a parameter's size (Rprop's boolean
 masks, a quarter of a float32 parameter, aside).
-
-The divergence guard (numrnn.update) calls keep(params) before a step and rollback(params) if the step overflowed.
-keep copies the parameters; the state is not copied: the step after keep writes each parameter's new state into
-a second set of buffers (the update reads the old state from `previous`, as _update's signature says) and leaves
-the old arrays aside, so rollback puts them back and the next keep reuses them. The bits are those of an update in
-place. A subclass whose _update takes no `previous` (staged = False) has its state copied by keep instead.
 """
 import math
 import numbers
@@ -43,9 +37,6 @@ class Optimizer:
     name = None
     #: the per-parameter state arrays, each shaped like the parameter (Adam adds a 0-d step count)
     slots = ()
-    #: True when _update reads the old state from `previous` and writes the new one into `state` (which may be other
-    #: arrays): the guard then swaps state buffers instead of copying the state (see the module docstring)
-    staged = False
 
     def __init__(self, lr):
         self.lr = lr
@@ -53,8 +44,6 @@ class Optimizer:
         self.step_count = 0
         self._scratch = {}
         self._kept, self._kept_names, self._kept_step = {}, {}, 0
-        #: while keep() holds: the old state of each parameter stepped since (its arrays set aside, not copied)
-        self._previous, self._spares, self._keeping = {}, {}, False
 
     @property
     def lr(self):
@@ -68,59 +57,32 @@ class Optimizer:
         """Update every array in `params` in place from `grads[name]`; grads for names not in params are ignored."""
         grads = self._check(params, grads)
         for name, param in params.items():
-            state = self._state_for(name, param)
-            previous = state
-            if self._keeping and name in self._kept_names and name not in self._previous:
-                # the first step since keep(): the new state goes into spare buffers, the old one is set aside
-                state = self.state[name] = {slot: self._spare(name, slot, value) for slot, value in state.items()}
-                self._previous[name] = previous
-            if self.staged:
-                self._update(param, grads[name], state, self._scratch_for(param), previous)
-            else:
-                self._update(param, grads[name], state, self._scratch_for(param))
+            self._update(param, grads[name], self._state_for(name, param), self._scratch_for(param))
         self.step_count += 1
 
     def keep(self, params):
-        """Get ready to undo the steps that follow (rollback()): copy `params` into buffers reused from step to step,
-        and keep this optimizer's state as it is (staged optimizers set the arrays aside at the next step instead
-        of copying them). numrnn.update keeps them before every step, so that a step that overflows is undone
-        exactly."""
-        for name, previous in self._previous.items():  # the steps since the last keep() stand: reuse the old arrays
-            for slot, array in previous.items():
-                self._spares[(name, slot)] = array
-        self._previous = {}
-        arrays = list(params.items())
-        if not self.staged:
-            arrays += [((name, slot), array) for name, slots in self.state.items() for slot, array in slots.items()]
-        for name, value in arrays:
+        """Copy `params` and this optimizer's state (into buffers reused from step to step) for rollback():
+        numrnn.Sequential keeps them before every step, so that a step that overflows is undone exactly."""
+        for name, value in list(params.items()) + [((name, slot), array) for name, slots in self.state.items()
+                                                   for slot, array in slots.items()]:
             buffer = self._kept.get(name)
             if buffer is None or buffer.shape != value.shape or buffer.dtype != value.dtype:
                 buffer = self._kept[name] = np.empty_like(value)
             np.copyto(buffer, value)
         self._kept_names = {name: set(slots) for name, slots in self.state.items()}
         self._kept_step = self.step_count
-        self._keeping = self.staged
 
     def rollback(self, params):
-        """Put back the parameters and the state keep() kept: as they were before the steps since."""
+        """Put back the parameters and the state keep() copied: as they were before the steps since."""
         for name, value in params.items():
             np.copyto(value, self._kept[name])
         for name in list(self.state):
             if name not in self._kept_names:
                 del self.state[name]  # created by the undone step
-            elif name in self._previous:
-                self.state[name] = self._previous.pop(name)  # the arrays set aside, untouched since
-            elif not self.staged:
-                for slot in self._kept_names[name]:
-                    np.copyto(self.state[name][slot], self._kept[(name, slot)])
+                continue
+            for slot in self._kept_names[name]:
+                np.copyto(self.state[name][slot], self._kept[(name, slot)])
         self.step_count = self._kept_step
-
-    def _spare(self, name, slot, like):
-        """A buffer shaped like `like` for a parameter's new state (the old one set aside by the last keep())."""
-        buffer = self._spares.pop((name, slot), None)
-        if buffer is None or buffer.shape != like.shape or buffer.dtype != like.dtype:
-            buffer = np.empty_like(like)
-        return buffer
 
     def config(self):
         """The constructor's arguments as a JSON-able dict with the optimizer's "name"; get_optimizer rebuilds it."""
@@ -151,7 +113,6 @@ class Optimizer:
             state[name] = {slot: np.array(value, copy=True) for slot, value in slots.items()}
         self.state = state
         self.step_count = int(step)
-        self._previous, self._spares, self._keeping = {}, {}, False
 
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self._hyperparameters().items())
@@ -165,10 +126,8 @@ class Optimizer:
         """The slots for a parameter seen for the first time."""
         return {slot: np.zeros_like(param) for slot in self.slots}
 
-    def _update(self, param, grad, state, scratch, previous=None):
-        """Write the new value into param; scratch is a free array of param's shape and dtype. A staged optimizer
-        reads the old state from `previous` and writes the new one into `state` (the same dict, or new arrays after
-        keep()); an optimizer that is not staged is called without `previous` and updates `state` in place."""
+    def _update(self, param, grad, state, scratch):
+        """Write the new value into param; scratch is a free array of param's shape and dtype."""
         raise NotImplementedError
 
     # -- machinery -----------------------------------------------------------------------------------------------
@@ -229,7 +188,6 @@ class SGD(Optimizer):
     """
 
     name = "sgd"
-    staged = True
 
     def __init__(self, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0):
         super().__init__(lr)
@@ -246,14 +204,15 @@ class SGD(Optimizer):
         return {"lr": self.lr, "momentum": self.momentum, "nesterov": self.nesterov,
                 "weight_decay": self.weight_decay}
 
-    def _update(self, param, grad, state, scratch, previous):
+    def _update(self, param, grad, state, scratch):
         lr = self.lr
         direction = grad
         if self.weight_decay:
             direction = np.multiply(param, self.weight_decay, out=scratch)
             direction += grad
         if self.momentum:
-            buf = np.multiply(previous["momentum_buffer"], self.momentum, out=state["momentum_buffer"])
+            buf = state["momentum_buffer"]
+            buf *= self.momentum
             buf += direction
             if self.nesterov:
                 # p -= lr g' and then p -= lr momentum buf: the same sum, without a second scratch array
@@ -276,7 +235,6 @@ class Adam(Optimizer):
 
     name = "adam"
     slots = ("exp_avg", "exp_avg_sq", "step")
-    staged = True
 
     def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
         super().__init__(lr)
@@ -296,12 +254,13 @@ class Adam(Optimizer):
         return {"exp_avg": np.zeros_like(param), "exp_avg_sq": np.zeros_like(param),
                 "step": np.zeros((), dtype=np.int64)}
 
-    def _update(self, param, grad, state, scratch, previous):
-        np.add(previous["step"], 1, out=state["step"])
+    def _update(self, param, grad, state, scratch):
+        state["step"] += 1
         t = int(state["step"])  # a Python int keeps b^t a Python float: no float64 scalar meets a float32 array
-        exp_avg = np.multiply(previous["exp_avg"], self.beta1, out=state["exp_avg"])
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        exp_avg *= self.beta1
         exp_avg += np.multiply(grad, 1.0 - self.beta1, out=scratch)
-        exp_avg_sq = np.multiply(previous["exp_avg_sq"], self.beta2, out=state["exp_avg_sq"])
+        exp_avg_sq *= self.beta2
         np.multiply(grad, grad, out=scratch)
         scratch *= 1.0 - self.beta2
         exp_avg_sq += scratch
@@ -323,7 +282,6 @@ class RMSprop(Optimizer):
     """
 
     name = "rmsprop"
-    staged = True
 
     def __init__(self, lr=1e-2, alpha=0.99, eps=1e-8, momentum=0.0):
         super().__init__(lr)
@@ -335,8 +293,9 @@ class RMSprop(Optimizer):
     def _hyperparameters(self):
         return {"lr": self.lr, "alpha": self.alpha, "eps": self.eps, "momentum": self.momentum}
 
-    def _update(self, param, grad, state, scratch, previous):
-        square_avg = np.multiply(previous["square_avg"], self.alpha, out=state["square_avg"])
+    def _update(self, param, grad, state, scratch):
+        square_avg = state["square_avg"]
+        square_avg *= self.alpha
         np.multiply(grad, grad, out=scratch)
         scratch *= 1.0 - self.alpha
         square_avg += scratch
@@ -344,7 +303,8 @@ class RMSprop(Optimizer):
         scratch += self.eps
         scaled = np.divide(grad, scratch, out=scratch)  # g / (sqrt(v) + eps)
         if self.momentum:
-            buf = np.multiply(previous["momentum_buffer"], self.momentum, out=state["momentum_buffer"])
+            buf = state["momentum_buffer"]
+            buf *= self.momentum
             buf += scaled
             scaled = np.multiply(buf, self.lr, out=scratch)
         else:
@@ -360,7 +320,6 @@ class Adagrad(Optimizer):
 
     name = "adagrad"
     slots = ("sum",)
-    staged = True
 
     def __init__(self, lr=1e-2, eps=1e-10):
         super().__init__(lr)
@@ -369,8 +328,8 @@ class Adagrad(Optimizer):
     def _hyperparameters(self):
         return {"lr": self.lr, "eps": self.eps}
 
-    def _update(self, param, grad, state, scratch, previous):
-        np.add(previous["sum"], np.multiply(grad, grad, out=scratch), out=state["sum"])
+    def _update(self, param, grad, state, scratch):
+        state["sum"] += np.multiply(grad, grad, out=scratch)
         np.sqrt(state["sum"], out=scratch)
         scratch += self.eps
         update = np.divide(grad, scratch, out=scratch)
@@ -397,7 +356,6 @@ class Rprop(Optimizer):
 
     name = "rprop"
     slots = ("prev_sign", "step_size")
-    staged = True
 
     def __init__(self, lr=0.01, etas=(0.5, 1.2), step_sizes=(1e-6, 50)):
         super().__init__(lr)
@@ -417,13 +375,11 @@ class Rprop(Optimizer):
     def _new_state(self, param):
         return {"prev_sign": np.zeros_like(param), "step_size": np.full_like(param, self.lr)}
 
-    def _update(self, param, grad, state, scratch, previous):
+    def _update(self, param, grad, state, scratch):
         eta_minus, eta_plus = self.etas
         prev_sign, step_size = state["prev_sign"], state["step_size"]
-        if previous is not state:
-            np.copyto(step_size, previous["step_size"])  # the where= updates below keep the other elements
         sign = np.sign(grad, out=scratch)
-        agreement = np.multiply(previous["prev_sign"], sign, out=prev_sign)  # prev_sign is rewritten below
+        agreement = np.multiply(prev_sign, sign, out=prev_sign)  # prev_sign is rewritten below
         np.multiply(step_size, eta_plus, out=step_size, where=agreement > 0)
         np.multiply(step_size, eta_minus, out=step_size, where=agreement < 0)
         np.clip(step_size, self.step_sizes[0], self.step_sizes[1], out=step_size)

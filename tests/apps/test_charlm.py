@@ -96,7 +96,7 @@ def test_training_reads_each_pass_from_its_own_offset(corpus, monkeypatch):
     train_ids, _ = charlm.split_ids(charlm.encode(text, charlm.build_vocab(text)))
     assert read == [charlm.pass_offset(len(train_ids), 0, epoch) for epoch in range(3)]
     assert len(set(read)) == 3
-    unshifted, plain = charlm.train(text, log=None, **{**options, "reading": "streams"})
+    _, plain = charlm.train(text, log=None, **{**options, "reading": "streams"})
     assert history["final"]["val_loss"] != plain["final"]["val_loss"]
     with pytest.raises(ValueError, match=r"reading must be one of \['streams', 'offset', 'windows'\], got 'sometimes'"):
         charlm.train(text, log=None, **{**options, "reading": "sometimes"})

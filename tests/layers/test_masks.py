@@ -11,21 +11,12 @@ import numrnn
 from numrnn.cells import GRUCell, LSTMCell, RNNCell
 from numrnn.gradient_check import gradcheck
 
+from ._masks import gappy_mask
+
 INPUT, HIDDEN, STEPS = 3, 4, 6
 FAST = [pytest.param(numrnn.RNN, id="RNN"), pytest.param(numrnn.LSTM, id="LSTM"), pytest.param(numrnn.GRU, id="GRU"),
         pytest.param(functools.partial(numrnn.GRU, reset_after=False), id="GRU-reset_before")]
 CELLS = {"RNN": RNNCell, "LSTM": LSTMCell, "GRU": GRUCell}
-
-
-def gappy_mask():
-    """Front padding, a gap, trailing padding, an empty sequence, every other step."""
-    mask = np.ones((5, STEPS), dtype=bool)
-    mask[0, :2] = False
-    mask[1, 2:4] = False
-    mask[2, 4:] = False
-    mask[3, :] = False
-    mask[4, 1::2] = False
-    return mask
 
 
 def fast_layer(make, **kwargs):

@@ -12,6 +12,8 @@ import pytest
 
 import numrnn
 
+from ._masks import gappy_mask
+
 INPUT, HIDDEN, BATCH, STEPS = 3, 4, 3, 6
 TOLERANCE = 1e-12
 FAST = [pytest.param((numrnn.RNN, {"nonlinearity": name}), id=f"RNN-{name}") for name in
@@ -119,17 +121,6 @@ def test_fast_layer_equals_its_reference_with_lengths_and_initial_states(fast_cl
     x = rng.standard_normal((BATCH, STEPS, INPUT))
     x[1, 2:] = np.nan  # padding may hold anything
     compare(fast, x, lengths=np.array([STEPS, 2, 4]), h0=h0 if len(h0) > 1 else h0[0])
-
-
-def gappy_mask():
-    """Front padding, a gap, trailing padding, an empty sequence and a full one, over STEPS = 6 steps."""
-    mask = np.ones((5, STEPS), dtype=bool)
-    mask[0, :2] = False
-    mask[1, 2:4] = False
-    mask[2, 4:] = False
-    mask[3, :] = False
-    mask[4, 1::2] = False
-    return mask
 
 
 @pytest.mark.parametrize("fast_class", FAST)

@@ -50,9 +50,10 @@ class Trainer:
         self.train_loss = self.best = self.best_state = self.best_record = self.train_seconds = None
         self.ended = False
         self.start = None
-        #: how the text is read (corpus.READINGS); the training ids for "offset" and "windows"
+        #: how the text is read (corpus.READINGS): without the training ids, the workers' streams as they are
         self.reading = config.get("reading", "streams") if train_ids is not None else "streams"
-        self.train_ids, self.streams_epoch = train_ids, None  # the pass whose streams the workers hold
+        self.train_ids = train_ids
+        self.streams_epoch = None  # reading="offset": the pass whose streams the workers hold
         if self.reading == "windows":  # the ids and their next ones, (1, N - 1) each, checked once
             self.window_ids = model.check_data(train_ids[None, :-1], train_ids[None, 1:])[:2]
 
