@@ -14,7 +14,7 @@ import pytest
 from numrnn.io.format import read_archive
 
 ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-MOD3 = ["train", "mod3", "--epochs", "60", "--train-size", "3000", "--hidden", "32", "--checkpoint-every", "0.1",
+MOD3 = ["train", "mod3", "--epochs", "150", "--train-size", "3000", "--hidden", "32", "--checkpoint-every", "0.1",
         "--quiet", "--no-plots"]
 TEXT = ["train", "text", "--epochs", "60", "--hidden", "32", "--layers", "2", "--dropout", "0.3", "--threads", "2",
         "--batch", "8", "--steps", "20", "--embedding-size", "8", "--val-streams", "4", "--checkpoint-every", "0.1",
