@@ -1,8 +1,20 @@
 """How busy the machine is, for the record every benchmark prints beside its numbers (these machines are shared)."""
 import json
 import os
+import statistics
 import subprocess
 import sys
+import time
+
+
+def median_ms(function, repeats):
+    """The median of `repeats` timings of function(), in milliseconds."""
+    times = []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - began)
+    return 1e3 * statistics.median(times)
 
 
 def loadavg():

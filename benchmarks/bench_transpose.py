@@ -10,22 +10,11 @@ LSTM's W_hh^T (H, 4H) copy, rebuilt on every training step, and the gradient of 
 import argparse
 import _setup  # noqa: F401  (first: fixes BLAS threads and puts src/ on the path before NumPy loads)
 
-import time  # noqa: E402
-
 import numpy as np  # noqa: E402
 
-from _machine import loadavg  # noqa: E402
+from _machine import loadavg, median_ms  # noqa: E402
 from bench_train_step import CONFIGS  # noqa: E402
 from numrnn.layers.layouts import copy_transposed  # noqa: E402
-
-
-def median_ms(function, repeats):
-    times = []
-    for _ in range(repeats):
-        began = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - began)
-    return 1e3 * float(np.median(times))
 
 
 def main():

@@ -18,6 +18,7 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+from _machine import median_ms  # noqa: E402
 from bench_train_step import CLASSES, CONFIGS, LR, get_cell_classes, make_data  # noqa: E402
 
 # (label, function name, file suffix): cumulative time of each, per step
@@ -85,12 +86,7 @@ def micro(cell, batch, steps, hidden, repeats):
     W_t = np.ascontiguousarray(W.T)
 
     def best(function):
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            function()
-            times.append(time.perf_counter() - start)
-        return 1e3 * float(np.median(times))
+        return median_ms(function, repeats)
 
     def loop_matmul():
         for t in range(steps):
