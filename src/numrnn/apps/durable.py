@@ -71,7 +71,6 @@ class Checkpoints:
         self.stop = stop or StopFlag()
         self.warn = warn or (lambda message: None)
         self.last_write = self.last_best = time.monotonic()
-        self.failures = 0
 
     def due(self, epoch_end=False):
         """Whether `every` seconds have passed since the last write (at an epoch's end: EPOCH_SECONDS)."""
@@ -83,28 +82,27 @@ class Checkpoints:
 
     def save(self, model, training, extra=None):
         """Write last.npz now; True if written. A failure to write is a warning, the previous file stays."""
-        try:
-            write_model(self.path, model, extra, training=training)
-        except (OSError, ValueError) as error:  # a full disk; a value JSON cannot hold
-            self.failures += 1
-            self.warn(f"numrnn: warning: could not write the checkpoint {self.path}: "
-                      f"{getattr(error, 'strerror', None) or error}; the previous one is kept and training continues")
-            return False
-        finally:
-            self.last_write = time.monotonic()
-        return True
+        written = self._write_or_warn(lambda: write_model(self.path, model, extra, training=training),
+                                      f"the checkpoint {self.path}", "the previous one is kept and training continues")
+        self.last_write = time.monotonic()
+        return written
 
     def save_best(self, model, extra):
         """Write the best model (model.npz) now; True if written, a warning if not (retried at the next
         improvement and at the end)."""
+        written = self._write_or_warn(lambda: model.save(self.best_path, extra=extra),
+                                      f"the best model {self.best_path}", "training continues")
+        self.last_best = time.monotonic()
+        return written
+
+    def _write_or_warn(self, write, what, consequence):
+        """write(); True if it wrote, else a warning naming `what` and the reason, and False."""
         try:
-            model.save(self.best_path, extra=extra)
-        except (OSError, ValueError) as error:
-            self.warn(f"numrnn: warning: could not write the best model {self.best_path}: "
-                      f"{getattr(error, 'strerror', None) or error}; training continues")
+            write()
+        except (OSError, ValueError) as error:  # a full disk; a value JSON cannot hold
+            self.warn(f"numrnn: warning: could not write {what}: {getattr(error, 'strerror', None) or error}; "
+                      f"{consequence}")
             return False
-        finally:
-            self.last_best = time.monotonic()
         return True
 
     def check_stop(self, model, state, extra=None):
